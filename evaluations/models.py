@@ -1,0 +1,415 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+
+from .validators import (
+    MAX_TEXT_LENGTH,
+    validate_non_negative,
+    validate_text_length,
+)
+
+
+def money_field(verbose_name, *, allow_negative=False, **kwargs):
+    """An amount in 万元 (or a weight, score or area): Decimal, 2 places, may be empty."""
+    validators = [] if allow_negative else [validate_non_negative]
+    kwargs.setdefault("null", True)
+    kwargs.setdefault("blank", True)
+    return models.DecimalField(
+        verbose_name, max_digits=14, decimal_places=2, validators=validators, **kwargs
+    )
+
+
+def text_field(verbose_name):
+    return models.TextField(
+        verbose_name, blank=True, max_length=MAX_TEXT_LENGTH, validators=[validate_text_length]
+    )
+
+
+class ScoringTemplate(models.Model):
+    """评分模板: provinces differ, so the scoring constants are data."""
+
+    class ReverseFormula(models.TextChoices):
+        # DOMAIN.md: A < B < 2A → (1 − (B − A)/A) × w; B ≥ 2A → 0.
+        LINEAR = "linear", _("线性扣分：(1 − (B − A)/A) × 分值")
+        # Some provinces use A/B × w instead.
+        RATIO = "ratio", _("比例：A/B × 分值")
+
+    name = models.CharField(_("模板名称"), max_length=100, unique=True)
+    execution_weight = money_field(_("预算执行率分值"), null=False, blank=False, default=Decimal("10"))
+    output_weight = money_field(_("产出指标建议分值"), null=False, blank=False, default=Decimal("50"))
+    benefit_weight = money_field(_("效益指标建议分值"), null=False, blank=False, default=Decimal("30"))
+    satisfaction_weight = money_field(
+        _("满意度指标建议分值"), null=False, blank=False, default=Decimal("10")
+    )
+    grade_excellent = money_field(_("“优”下限"), null=False, blank=False, default=Decimal("90"))
+    grade_good = money_field(_("“良”下限"), null=False, blank=False, default=Decimal("80"))
+    grade_pass = money_field(_("“中”下限"), null=False, blank=False, default=Decimal("60"))
+    reverse_formula = models.CharField(
+        _("反向指标计分公式"),
+        max_length=20,
+        choices=ReverseFormula.choices,
+        default=ReverseFormula.LINEAR,
+    )
+    deviation_required = models.BooleanField(_("未得满分须填写偏差原因"), default=True)
+    allow_normalization = models.BooleanField(
+        _("允许不适用指标按满分折算"),
+        default=False,
+        help_text=_("开启后满分不等于100不再作为错误，总分按换算得分评定等次。"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("评分模板")
+        verbose_name_plural = _("评分模板")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def advisory_level1_weights(self):
+        return {
+            "产出指标": self.output_weight,
+            "效益指标": self.benefit_weight,
+            "满意度指标": self.satisfaction_weight,
+        }
+
+
+class FiscalYear(models.Model):
+    """年度: the year evaluated, its filing deadline and default template."""
+
+    year = models.PositiveIntegerField(
+        _("年度"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    deadline = models.DateField(_("报送截止日期"), null=True, blank=True)
+    is_open = models.BooleanField(_("开放填报"), default=True)
+    default_template = models.ForeignKey(
+        ScoringTemplate,
+        on_delete=models.PROTECT,
+        related_name="fiscal_years",
+        verbose_name=_("默认评分模板"),
+    )
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("年度")
+        verbose_name_plural = _("年度")
+
+    def __str__(self):
+        return f"{self.year}年度"
+
+
+class Filing(models.Model):
+    """部门整体支出绩效自评: one per department and fiscal year.
+
+    The status is changed only by the workflow service.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已报送")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已审核")
+        PUBLISHED = "published", _("已公开")
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="filings", verbose_name=_("预算部门")
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="filings", verbose_name=_("年度")
+    )
+    template = models.ForeignKey(
+        ScoringTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="filings",
+        verbose_name=_("评分模板"),
+        help_text=_("为空时使用年度默认模板。"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # 附件2 年度总体目标
+    goal_expected = text_field(_("预期目标"))
+    goal_actual = text_field(_("实际完成情况"))
+    # 附件1 厉行节约保障措施
+    austerity_measures = text_field(_("厉行节约保障措施"))
+    # 填报信息
+    preparer = models.CharField(_("填表人"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=50, blank=True)
+    filled_on = models.DateField(_("填报日期"), null=True, blank=True)
+    head = models.CharField(_("单位负责人"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-fiscal_year__year", "department__name"]
+        verbose_name = _("部门整体支出绩效自评")
+        verbose_name_plural = _("部门整体支出绩效自评")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "fiscal_year"], name="filing_unique_per_department_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.department} {self.fiscal_year.year}年度"
+
+    def get_absolute_url(self):
+        return reverse("evaluations:filing_part", args=[self.pk, "overview"])
+
+    @property
+    def scoring_template(self):
+        return self.template or self.fiscal_year.default_template
+
+    @property
+    def is_editable(self):
+        return self.status in {self.Status.DRAFT, self.Status.RETURNED}
+
+
+class Profile(models.Model):
+    """部门基本情况 and 人员编制 (财政供养人员)."""
+
+    filing = models.OneToOneField(
+        Filing, on_delete=models.CASCADE, related_name="profile", verbose_name=_("填报")
+    )
+    organization = text_field(_("机构设置"))
+    functions = text_field(_("主要职能职责"))
+    goal_setting = text_field(_("绩效目标设定情况"))
+    authorized = models.PositiveIntegerField(_("编制数"), null=True, blank=True)
+    actual = models.PositiveIntegerField(_("实际在职人数"), null=True, blank=True)
+    retired = models.PositiveIntegerField(_("退休人员"), null=True, blank=True)
+    survivor_subsidy = models.PositiveIntegerField(_("遗属补助人数"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("部门基本情况")
+        verbose_name_plural = _("部门基本情况")
+
+    def __str__(self):
+        return f"{self.filing} 基本情况"
+
+
+class Funds(models.Model):
+    """年度资金: budget and execution, by source and by nature (万元)."""
+
+    filing = models.OneToOneField(
+        Filing, on_delete=models.CASCADE, related_name="funds", verbose_name=_("填报")
+    )
+    initial_budget = money_field(_("年初预算数"))
+    full_year_budget = money_field(_("全年预算数"))
+    executed = money_field(_("全年执行数"))
+    weight = money_field(_("执行率分值"))
+    general_budget = money_field(_("一般公共预算"))
+    government_fund = money_field(_("政府性基金拨款"))
+    special_account = money_field(_("纳入专户管理的非税收入拨款"))
+    other = money_field(_("其他资金"))
+    basic = money_field(_("基本支出"))
+    project = money_field(_("项目支出"))
+    personnel = money_field(_("人员经费"))
+    public = money_field(_("公用经费"))
+
+    class Meta:
+        verbose_name = _("年度资金")
+        verbose_name_plural = _("年度资金")
+
+    def __str__(self):
+        return f"{self.filing} 年度资金"
+
+
+class BasicDataRow(models.Model):
+    """One fixed row of 附件1 基础数据表, with its three columns (万元)."""
+
+    class Key(models.TextChoices):
+        THREE_PUBLIC = "three_public", _("三公经费")
+        VEHICLE = "vehicle", _("1、公务用车购置和维护经费")
+        VEHICLE_PURCHASE = "vehicle_purchase", _("其中：公车购置")
+        VEHICLE_OPERATION = "vehicle_operation", _("公车运行维护")
+        OVERSEAS = "overseas", _("2、出国经费")
+        RECEPTION = "reception", _("3、公务接待")
+        PROJECT_TOTAL = "project_total", _("项目支出")
+        PUBLIC_FUNDS = "public_funds", _("公用经费")
+        OFFICE = "office", _("其中：办公费")
+        UTILITIES_TRAVEL = "utilities_travel", _("水费、电费、差旅费")
+        MEETINGS_TRAINING = "meetings_training", _("会议费、培训费")
+        PROCUREMENT = "procurement", _("政府采购金额")
+        BASIC_BUDGET_ADJUSTMENT = "basic_budget_adjustment", _("部门基本支出预算调整")
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="basic_rows", verbose_name=_("填报")
+    )
+    key = models.CharField(_("项目"), max_length=40, choices=Key.choices)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    prior_final = money_field(_("上年决算数"), allow_negative=True)
+    budget = money_field(_("本年预算数"), allow_negative=True)
+    final = money_field(_("本年决算数"), allow_negative=True)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("基础数据行")
+        verbose_name_plural = _("基础数据行")
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "key"], name="basic_row_unique_key"),
+        ]
+
+    def __str__(self):
+        return self.get_key_display()
+
+    def clean(self):
+        # Only the budget adjustment row may go below zero (DOMAIN.md 附件1).
+        if self.key == self.Key.BASIC_BUDGET_ADJUSTMENT:
+            return
+        errors = {}
+        for field in ("prior_final", "budget", "final"):
+            try:
+                validate_non_negative(getattr(self, field))
+            except ValidationError as error:
+                errors[field] = error
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProjectItem(models.Model):
+    """附件1 项目支出 detail: a free list of named items (names may repeat)."""
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="project_items", verbose_name=_("填报")
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("项目名称"), max_length=200)
+    prior_final = money_field(_("上年决算数"))
+    budget = money_field(_("本年预算数"))
+    final = money_field(_("本年决算数"))
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("项目支出明细")
+        verbose_name_plural = _("项目支出明细")
+
+    def __str__(self):
+        return self.name
+
+
+class Building(models.Model):
+    """附件1 楼堂馆所控制情况: one row per building."""
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="buildings", verbose_name=_("填报")
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("楼堂馆所名称"), max_length=200)
+    approved_area = money_field(_("批复规模（㎡）"))
+    actual_area = money_field(_("实际规模（㎡）"))
+    budget_investment = money_field(_("预算投资（万元）"))
+    actual_investment = money_field(_("实际投资（万元）"))
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("楼堂馆所")
+        verbose_name_plural = _("楼堂馆所")
+
+    def __str__(self):
+        return self.name
+
+
+class Project(models.Model):
+    """附件3 项目支出绩效自评表: one per project, with its own indicators."""
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="projects", verbose_name=_("填报")
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("项目名称"), max_length=200)
+    department_in_charge = models.CharField(_("主管部门"), max_length=200, blank=True)
+    implementer = models.CharField(_("实施单位"), max_length=200, blank=True)
+    weight = money_field(_("执行率分值"))
+    total_initial_budget = money_field(_("年度资金总额·年初预算数"))
+    total_full_year_budget = money_field(_("年度资金总额·全年预算数"))
+    total_executed = money_field(_("年度资金总额·全年执行数"))
+    current_initial_budget = money_field(_("当年财政拨款·年初预算数"))
+    current_full_year_budget = money_field(_("当年财政拨款·全年预算数"))
+    current_executed = money_field(_("当年财政拨款·全年执行数"))
+    carryover_initial_budget = money_field(_("上年结转资金·年初预算数"))
+    carryover_full_year_budget = money_field(_("上年结转资金·全年预算数"))
+    carryover_executed = money_field(_("上年结转资金·全年执行数"))
+    other_initial_budget = money_field(_("其他资金·年初预算数"))
+    other_full_year_budget = money_field(_("其他资金·全年预算数"))
+    other_executed = money_field(_("其他资金·全年执行数"))
+    goal_expected = text_field(_("预期目标"))
+    goal_actual = text_field(_("实际完成情况"))
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("项目支出绩效自评表")
+        verbose_name_plural = _("项目支出绩效自评表")
+
+    def __str__(self):
+        return self.name
+
+
+class Indicator(models.Model):
+    """绩效指标 row of 附件2 (project is empty) or of a 附件3 project table."""
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("填报")
+    )
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        verbose_name=_("项目"),
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    level1 = models.CharField(_("一级指标"), max_length=50)
+    level2 = models.CharField(_("二级指标"), max_length=50, blank=True)
+    name = models.CharField(_("三级指标"), max_length=500, blank=True)
+    target = models.CharField(_("年度指标值"), max_length=500, blank=True)
+    actual = models.CharField(_("实际完成值"), max_length=500, blank=True)
+    weight = money_field(_("分值"))
+    score = money_field(_("得分"))
+    deviation = text_field(_("偏差原因分析及改进措施"))
+    applicable = models.BooleanField(_("适用"), default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("绩效指标")
+        verbose_name_plural = _("绩效指标")
+
+    def __str__(self):
+        return self.name or self.level2 or self.level1
+
+
+class Report(models.Model):
+    """自评报告 narrative sections 二 to 十 (一 is built from the profile)."""
+
+    filing = models.OneToOneField(
+        Filing, on_delete=models.CASCADE, related_name="report", verbose_name=_("填报")
+    )
+    budget_overview = text_field(_("（一）预算执行、使用、管理总体情况"))
+    basic_expenditure = text_field(_("基本支出情况"))
+    project_expenditure = text_field(_("项目支出情况"))
+    government_fund = text_field(_("三、政府性基金预算支出情况"))
+    state_capital = text_field(_("四、国有资本经营预算支出情况"))
+    social_insurance = text_field(_("五、社会保险基金预算支出情况"))
+    performance_conclusion = text_field(_("（一）综合评价结论"))
+    indicator_analysis = text_field(_("（二）评价指标分析"))
+    problems = text_field(_("七、存在的问题及原因分析"))
+    improvements = text_field(_("八、下一步改进措施"))
+    result_application = text_field(_("九、部门整体支出绩效自评结果拟应用和公开情况"))
+    other = text_field(_("十、其他需要说明的情况"))
+
+    class Meta:
+        verbose_name = _("自评报告")
+        verbose_name_plural = _("自评报告")
+
+    def __str__(self):
+        return f"{self.filing} 自评报告"
