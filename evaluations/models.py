@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -41,9 +42,15 @@ class ScoringTemplate(models.Model):
         RATIO = "ratio", _("比例：A/B × 分值")
 
     name = models.CharField(_("模板名称"), max_length=100, unique=True)
-    execution_weight = money_field(_("预算执行率分值"), null=False, blank=False, default=Decimal("10"))
-    output_weight = money_field(_("产出指标建议分值"), null=False, blank=False, default=Decimal("50"))
-    benefit_weight = money_field(_("效益指标建议分值"), null=False, blank=False, default=Decimal("30"))
+    execution_weight = money_field(
+        _("预算执行率分值"), null=False, blank=False, default=Decimal("10")
+    )
+    output_weight = money_field(
+        _("产出指标建议分值"), null=False, blank=False, default=Decimal("50")
+    )
+    benefit_weight = money_field(
+        _("效益指标建议分值"), null=False, blank=False, default=Decimal("30")
+    )
     satisfaction_weight = money_field(
         _("满意度指标建议分值"), null=False, blank=False, default=Decimal("10")
     )
@@ -413,3 +420,36 @@ class Report(models.Model):
 
     def __str__(self):
         return f"{self.filing} 自评报告"
+
+
+class FilingTransition(models.Model):
+    """One status change of a filing: who, when, from, to, and why.
+
+    Written only by the workflow service. `snapshot` keeps the filing as a
+    `perfeval-filing/1` document at the moment of a return, so the reviewer can
+    see what changed when it comes back.
+    """
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("填报")
+    )
+    from_status = models.CharField(_("原状态"), max_length=20, choices=Filing.Status.choices)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=Filing.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="filing_transitions",
+        verbose_name=_("操作人"),
+    )
+    comment = models.TextField(_("意见"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    snapshot = models.JSONField(_("当时的填报内容"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("状态变更")
+        verbose_name_plural = _("状态变更")
+
+    def __str__(self):
+        return f"{self.filing}: {self.get_from_status_display()} → {self.get_to_status_display()}"

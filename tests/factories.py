@@ -42,7 +42,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "perfeval-pass-123")
+    password = factory.django.Password("perfeval-pass-123")
 
 
 def officer_of(department, **kwargs):

@@ -1,0 +1,1093 @@
+"""The `perfeval-filing/1` interchange format (spec/FILING_FORMAT.md).
+
+Reading is strict: an unknown key, a wrong type or an impossible value is a
+`DocumentError` naming the JSON path of the bad value, because a typo in a file
+from another system must never silently drop data. Reading does not judge the
+filing itself (a missing 实际完成值, scores that do not add up): such a filing
+imports as a draft and the validation service points at what is wrong.
+
+Called by the `filing_import`, `filing_export` and `load_demo` commands, and by
+anything else that moves a whole filing in or out (an upload view, an archive).
+"""
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+
+from departments.models import Department, Jurisdiction
+from evaluations.models import (
+    BasicDataRow,
+    Building,
+    Filing,
+    FiscalYear,
+    Funds,
+    Indicator,
+    Profile,
+    Project,
+    ProjectItem,
+    Report,
+    ScoringTemplate,
+)
+from evaluations.services import document as doc
+from evaluations.services.document import BASIC_ROW_KEYS, REPORT_KEYS, FilingDocument, quantize
+from evaluations.services.filings import filing_create
+from evaluations.services.scoring import document_score
+from evaluations.services.validation import document_validate
+from evaluations.validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
+
+FORMAT = "perfeval-filing/1"
+DEFAULT_TEMPLATE_NAME = "默认评分模板"
+
+# Positions are PositiveSmallIntegerFields; a real table has a few dozen rows,
+# so the cap only stops a runaway or hostile file.
+MAX_ROWS = 1000
+# DecimalField(max_digits=14, decimal_places=2) leaves 12 digits before the point.
+MAX_AMOUNT = Decimal(10) ** 12
+# PositiveIntegerField's upper bound on PostgreSQL.
+MAX_COUNT = 2_147_483_647
+# The negative-amount rule of DOMAIN.md 附件1 has this one exception.
+NEGATIVE_ALLOWED_ROWS = {"basic_budget_adjustment"}
+
+_AMOUNT_PATTERN = re.compile(r"-?\d+(\.\d+)?")
+_DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# The json module's messages are English; the people importing read Chinese.
+_JSON_MESSAGES = {
+    "Expecting value": "此处应为一个值",
+    "Expecting property name enclosed in double quotes": "此处应为用双引号括起的键名",
+    "Expecting ':' delimiter": "此处应为冒号 :",
+    "Expecting ',' delimiter": "此处应为逗号 ,",
+    "Extra data": "JSON 结束后还有多余内容",
+    "Unterminated string starting at": "字符串没有结束引号",
+    "Invalid control character at": "字符串中有未转义的控制字符",
+    "Invalid \\escape": "无效的转义序列",
+    "Invalid \\uXXXX escape": "无效的 \\uXXXX 转义序列",
+    "Illegal trailing comma before end of object": "对象末尾多了逗号",
+    "Illegal trailing comma before end of array": "数组末尾多了逗号",
+}
+
+
+class DocumentError(Exception):
+    """A filing document that cannot be read or saved.
+
+    `path` points at the bad value ("indicators[3].weight", "funds.by_source.other",
+    "$" for the whole file); `message` says what is wrong, in Chinese.
+    """
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+# Reading -----------------------------------------------------------------------
+
+
+class _Object(dict):
+    """A JSON object that remembers keys written twice (the json module keeps
+    the last one, which would silently drop the first value)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object_pairs(pairs):
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        duplicates = []
+        for key, _ in pairs:
+            if key in seen:
+                duplicates.append(key)
+            seen.add(key)
+        obj.duplicates = tuple(duplicates)
+    return obj
+
+
+class _Constant:
+    """NaN or Infinity in the file: not a number any field accepts."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def document_from_bytes(data: bytes) -> FilingDocument:
+    """Parse the raw bytes of a `perfeval-filing/1` file.
+
+    The file must be UTF-8 (a byte-order mark is tolerated) and JSON. JSON
+    numbers are read as Decimal from their text, so no float ever touches an
+    amount. Raises DocumentError ("$" for undecodable files, else the path of
+    the bad value).
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DocumentError(
+            "$", f"文件不是 UTF-8 编码（第 {error.start + 1} 个字节无法解码），请另存为 UTF-8。"
+        ) from None
+    try:
+        raw = json.loads(
+            text,
+            object_pairs_hook=_object_pairs,
+            parse_float=Decimal,
+            parse_constant=_Constant,
+        )
+    except json.JSONDecodeError as error:
+        reason = _JSON_MESSAGES.get(error.msg, error.msg)
+        raise DocumentError(
+            "$", f"不是有效的 JSON：第 {error.lineno} 行第 {error.colno} 列，{reason}。"
+        ) from None
+    except ValueError:
+        # The only other ValueError: an integer beyond Python's digit limit.
+        raise DocumentError("$", "不是有效的 JSON：其中的数字过长，无法读取。") from None
+    except RecursionError:
+        raise DocumentError("$", "JSON 嵌套层次过深。") from None
+    return document_from_json(raw)
+
+
+def document_from_json(raw: dict) -> FilingDocument:
+    """Check a parsed JSON document strictly and return its dataclass form.
+
+    Missing keys and null mean "not filled in"; "" for an amount is null too.
+    `computed` (written on export) is ignored. Whether `template` names an
+    existing scoring template is checked by `filing_import`, which needs the
+    database. Raises DocumentError naming the path of the first bad value.
+    """
+    obj = _fields(raw, "", _TOP_LEVEL_KEYS)
+    if "format" not in obj:
+        raise DocumentError("format", f"缺少格式标识，应为 “{FORMAT}”。")
+    if obj["format"] != FORMAT:
+        raise DocumentError("format", f"不支持的格式 {_show(obj['format'])}，应为 “{FORMAT}”。")
+    return FilingDocument(
+        fiscal_year=_non_null(_year, "缺少年度。")(obj.get("fiscal_year"), "fiscal_year"),
+        department=_non_null(_DEPARTMENT, "缺少预算部门。")(obj.get("department"), "department"),
+        template=_template_name(obj.get("template"), "template"),
+        profile=_PROFILE(obj.get("profile"), "profile"),
+        staffing=_STAFFING(obj.get("staffing"), "staffing"),
+        funds=_FUNDS(obj.get("funds"), "funds"),
+        basic_data=_BASIC_DATA(obj.get("basic_data"), "basic_data"),
+        overall_goal=_GOAL(obj.get("overall_goal"), "overall_goal"),
+        indicators=_INDICATORS(obj.get("indicators"), "indicators"),
+        projects=_PROJECTS(obj.get("projects"), "projects"),
+        report=_REPORT(obj.get("report"), "report"),
+        contact=_CONTACT(obj.get("contact"), "contact"),
+    )
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else str(key)
+
+
+def _type_name(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "布尔值"
+    if isinstance(value, int | float | Decimal):
+        return "数字"
+    if isinstance(value, str):
+        return "字符串"
+    if isinstance(value, list):
+        return "数组"
+    if isinstance(value, dict):
+        return "对象"
+    if isinstance(value, _Constant):
+        return value.name
+    return type(value).__name__
+
+
+def _show(value):
+    """The offending value, short enough for a one-line message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"“{_shorten(value)}”"
+    if isinstance(value, int | float | Decimal):
+        return _shorten(str(value))
+    return _type_name(value)
+
+
+def _shorten(text, length=30):
+    return f"{text[:length]}…" if len(text) > length else text
+
+
+def _fields(raw, path, allowed):
+    """`raw` must be an object holding only `allowed` keys, each once."""
+    if not isinstance(raw, dict):
+        raise DocumentError(path or "$", f"应为对象 {{…}}，实际为{_type_name(raw)}。")
+    for key in raw:
+        if key not in allowed:
+            raise DocumentError(
+                _join(path, key), f"未知的键（拼写错误？），此处允许：{'、'.join(allowed)}。"
+            )
+    duplicates = getattr(raw, "duplicates", ())
+    if duplicates:
+        raise DocumentError(_join(path, duplicates[0]), "键重复出现。")
+    return raw
+
+
+def _limit(model, name):
+    return model._meta.get_field(name).max_length
+
+
+def _text(limit=MAX_TEXT_LENGTH, *, required=None):
+    """A text of at most `limit` characters; null is "". With `required` (the
+    message), a missing or blank text is an error."""
+
+    def parse(value, path):
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise DocumentError(path, f"应为文字（字符串）或 null，实际为{_type_name(value)}。")
+        if required and not value.strip():
+            raise DocumentError(path, required)
+        if "\x00" in value:
+            raise DocumentError(path, "文字中不能包含空字符 \\u0000。")
+        if len(value) > limit:
+            raise DocumentError(path, f"文字过长：最多 {limit} 个字符，当前 {len(value)} 个。")
+        return value
+
+    return parse
+
+
+def _amount(value, path, *, allow_negative=False):
+    """An amount in 万元 (or a weight, score, area): a decimal string or JSON
+    number with at most 2 places and 12 integer digits; null or "" is empty."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        raise DocumentError(path, f"应为金额（如 “1007.30”）或 null，实际为{_type_name(value)}。")
+    if not _AMOUNT_PATTERN.fullmatch(text):
+        raise DocumentError(path, f"应为金额数字（如 “1007.30”），实际为 {_show(value)}。")
+    amount = Decimal(text)
+    if amount != quantize(amount):
+        raise DocumentError(path, f"金额最多两位小数，实际为 {_shorten(text)}。")
+    if abs(amount) >= MAX_AMOUNT:
+        raise DocumentError(path, f"金额整数部分最多 12 位，实际为 {_shorten(text)}。")
+    if amount < 0 and not allow_negative:
+        raise DocumentError(path, f"金额不能为负数，实际为 {text}。")
+    # Decimal("-0") would be exported as "-0.00".
+    return quantize(abs(amount) if amount == 0 else amount)
+
+
+def _signed_amount(value, path):
+    return _amount(value, path, allow_negative=True)
+
+
+def _count(value, path):
+    """A number of people: a non-negative JSON integer; null or "" is empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DocumentError(
+            path, f"应为非负整数（人数），实际为{_type_name(value)} {_show(value)}。"
+        )
+    if value < 0:
+        raise DocumentError(path, f"人数不能为负数，实际为 {value}。")
+    if value > MAX_COUNT:
+        raise DocumentError(path, f"人数过大：{_show(value)}。")
+    return value
+
+
+def _year(value, path):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DocumentError(
+            path, f"年度应为整数（如 2023），实际为{_type_name(value)} {_show(value)}。"
+        )
+    if not MIN_YEAR <= value <= MAX_YEAR:
+        raise DocumentError(
+            path, f"年度应在 {MIN_YEAR} 到 {MAX_YEAR} 之间，实际为 {_show(value)}。"
+        )
+    return value
+
+
+def _applicable(value, path):
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        raise DocumentError(path, f"应为 true 或 false，实际为{_type_name(value)} {_show(value)}。")
+    return value
+
+
+def _date(value, path):
+    """ "YYYY-MM-DD", kept as text in the document; null or "" is empty."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise DocumentError(path, f"应为日期文字 “YYYY-MM-DD” 或 null，实际为{_type_name(value)}。")
+    if not _DATE_PATTERN.fullmatch(value):
+        raise DocumentError(path, f"日期格式应为 YYYY-MM-DD，实际为 {_show(value)}。")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise DocumentError(path, f"不是有效的日期：{_show(value)}。") from None
+    return value
+
+
+def _template_name(value, path):
+    if value is None or value == "":
+        return None
+    return _text(_limit(ScoringTemplate, "name"))(value, path)
+
+
+def _record(cls, spec, *, nullable=False):
+    """A parser for an object whose keys map one to one onto `cls` fields.
+
+    A missing or null object is an empty `cls()`, or None with `nullable`.
+    """
+
+    def parse(value, path):
+        if value is None:
+            return None if nullable else cls()
+        obj = _fields(value, path, tuple(spec))
+        return cls(**{key: read(obj.get(key), _join(path, key)) for key, read in spec.items()})
+
+    return parse
+
+
+def _rows(read_item):
+    """A parser for an array of rows, each read by `read_item`; null is []."""
+
+    def parse(value, path):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise DocumentError(path, f"应为数组 […]，实际为{_type_name(value)}。")
+        if len(value) > MAX_ROWS:
+            raise DocumentError(path, f"最多 {MAX_ROWS} 行，实际 {len(value)} 行。")
+        return [read_item(item, f"{path}[{index}]") for index, item in enumerate(value)]
+
+    return parse
+
+
+def _basic_rows(value, path):
+    """附件1 rows keyed by BASIC_ROW_KEYS; rows not given stay empty."""
+    rows = {key: doc.Columns() for key in BASIC_ROW_KEYS}
+    if value is None:
+        return rows
+    obj = _fields(value, path, BASIC_ROW_KEYS)
+    for key, row in obj.items():
+        read = _signed_amount if key in NEGATIVE_ALLOWED_ROWS else _amount
+        rows[key] = _record(doc.Columns, {"prior_final": read, "budget": read, "final": read})(
+            row, _join(path, key)
+        )
+    return rows
+
+
+def _fund_line(value, path):
+    """A project's funds from one source; a line with nothing filled in is null."""
+    line = _record(
+        doc.FundLine,
+        {"initial_budget": _amount, "full_year_budget": _amount, "executed": _amount},
+        nullable=True,
+    )(value, path)
+    return None if _line_is_empty(line) else line
+
+
+def _line_is_empty(line):
+    return line is None or all(
+        amount is None for amount in (line.initial_budget, line.full_year_budget, line.executed)
+    )
+
+
+def _indicator(value, path):
+    indicator = _INDICATOR_ROW(value, path)
+    # A 不适用 row counts neither in 总分 nor in 满分; a number on it would be
+    # dropped or misread, so the file must say what it means.
+    if not indicator.applicable:
+        for name in ("weight", "score"):
+            if getattr(indicator, name) is not None:
+                raise DocumentError(
+                    _join(path, name),
+                    "不适用（applicable: false）的指标不能填写分值或得分，应为 null。",
+                )
+    return indicator
+
+
+def _non_null(read, message):
+    def parse(value, path):
+        if value is None:
+            raise DocumentError(path, message)
+        return read(value, path)
+
+    return parse
+
+
+_TOP_LEVEL_KEYS = (
+    "format",
+    "fiscal_year",
+    "department",
+    "template",
+    "profile",
+    "staffing",
+    "funds",
+    "basic_data",
+    "overall_goal",
+    "indicators",
+    "projects",
+    "report",
+    "contact",
+    "computed",
+)
+
+_DEPARTMENT = _record(
+    doc.Department,
+    {
+        "name": _text(_limit(Department, "name"), required="缺少部门名称。"),
+        "jurisdiction": _text(_limit(Jurisdiction, "name"), required="缺少行政区划。"),
+        "code": _text(_limit(Department, "code")),
+    },
+)
+_INDICATOR_ROW = _record(
+    doc.Indicator,
+    {
+        "level1": _text(_limit(Indicator, "level1"), required="缺少一级指标。"),
+        "level2": _text(_limit(Indicator, "level2")),
+        "name": _text(_limit(Indicator, "name")),
+        "target": _text(_limit(Indicator, "target")),
+        "actual": _text(_limit(Indicator, "actual")),
+        "weight": _amount,
+        "score": _amount,
+        "deviation": _text(),
+        "applicable": _applicable,
+    },
+)
+_PROFILE = _record(
+    doc.Profile, {"organization": _text(), "functions": _text(), "goal_setting": _text()}
+)
+_STAFFING = _record(
+    doc.Staffing,
+    {"authorized": _count, "actual": _count, "retired": _count, "survivor_subsidy": _count},
+)
+_FUNDS = _record(
+    doc.Funds,
+    {
+        "initial_budget": _amount,
+        "full_year_budget": _amount,
+        "executed": _amount,
+        "weight": _amount,
+        "by_source": _record(
+            doc.FundsBySource,
+            {
+                "general_budget": _amount,
+                "government_fund": _amount,
+                "special_account": _amount,
+                "other": _amount,
+            },
+        ),
+        "by_nature": _record(doc.FundsByNature, {"basic": _amount, "project": _amount}),
+        "basic_detail": _record(doc.BasicDetail, {"personnel": _amount, "public": _amount}),
+    },
+)
+_BASIC_DATA = _record(
+    doc.BasicData,
+    {
+        "rows": _basic_rows,
+        "project_items": _rows(
+            _non_null(
+                _record(
+                    doc.ProjectItem,
+                    {
+                        "name": _text(_limit(ProjectItem, "name"), required="缺少项目名称。"),
+                        "prior_final": _amount,
+                        "budget": _amount,
+                        "final": _amount,
+                    },
+                ),
+                "项目支出明细行不能为 null。",
+            )
+        ),
+        "buildings": _rows(
+            _non_null(
+                _record(
+                    doc.Building,
+                    {
+                        "name": _text(_limit(Building, "name"), required="缺少楼堂馆所名称。"),
+                        "approved_area": _amount,
+                        "actual_area": _amount,
+                        "budget_investment": _amount,
+                        "actual_investment": _amount,
+                    },
+                ),
+                "楼堂馆所行不能为 null。",
+            )
+        ),
+        "austerity_measures": _text(),
+    },
+)
+_GOAL = _record(doc.Goal, {"expected": _text(), "actual": _text()})
+_INDICATORS = _rows(_non_null(_indicator, "指标行不能为 null。"))
+_PROJECTS = _rows(
+    _non_null(
+        _record(
+            doc.Project,
+            {
+                "name": _text(_limit(Project, "name"), required="缺少项目名称。"),
+                "department_in_charge": _text(_limit(Project, "department_in_charge")),
+                "implementer": _text(_limit(Project, "implementer")),
+                "funds": _record(
+                    doc.ProjectFunds,
+                    {
+                        "weight": _amount,
+                        "total": _fund_line,
+                        "current_appropriation": _fund_line,
+                        "carryover": _fund_line,
+                        "other": _fund_line,
+                    },
+                ),
+                "goal": _GOAL,
+                "indicators": _INDICATORS,
+            },
+        ),
+        "项目表不能为 null。",
+    )
+)
+_REPORT = _record(doc.Report, dict.fromkeys(REPORT_KEYS, _text()))
+_CONTACT = _record(
+    doc.Contact,
+    {
+        "preparer": _text(_limit(Filing, "preparer")),
+        "phone": _text(_limit(Filing, "phone")),
+        "date": _date,
+        "head": _text(_limit(Filing, "head")),
+    },
+)
+
+
+# Saved filing → document -------------------------------------------------------------
+
+_FUNDS_FIELDS = {
+    "by_source": ("general_budget", "government_fund", "special_account", "other"),
+    "by_nature": ("basic", "project"),
+    "basic_detail": ("personnel", "public"),
+}
+_FUND_AMOUNTS = ("initial_budget", "full_year_budget", "executed")
+_PROJECT_FUND_LINES = {
+    "total": "total",
+    "current_appropriation": "current",
+    "carryover": "carryover",
+    "other": "other",
+}
+_INDICATOR_FIELDS = (
+    "level1",
+    "level2",
+    "name",
+    "target",
+    "actual",
+    "weight",
+    "score",
+    "deviation",
+    "applicable",
+)
+
+
+def filing_document(*, filing: Filing) -> FilingDocument:
+    """Read a saved filing with all its parts (rows in position order) into
+    its document form, in a fixed number of queries.
+
+    Any caller that already holds the filing (permission checked) may use it.
+    """
+    filing = (
+        Filing.objects.select_related(
+            "department__jurisdiction", "fiscal_year", "template", "profile", "funds", "report"
+        )
+        .prefetch_related(
+            Prefetch("basic_rows", queryset=BasicDataRow.objects.order_by("position", "pk")),
+            Prefetch("project_items", queryset=ProjectItem.objects.order_by("position", "pk")),
+            Prefetch("buildings", queryset=Building.objects.order_by("position", "pk")),
+            Prefetch(
+                "indicators",
+                queryset=Indicator.objects.filter(project__isnull=True).order_by("position", "pk"),
+                to_attr="own_indicators",
+            ),
+            Prefetch(
+                "projects",
+                queryset=Project.objects.order_by("position", "pk").prefetch_related(
+                    Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
+                ),
+            ),
+        )
+        .get(pk=filing.pk)
+    )
+    profile = getattr(filing, "profile", None) or Profile()
+    funds = getattr(filing, "funds", None) or Funds()
+    report = getattr(filing, "report", None) or Report()
+    rows = {row.key: row for row in filing.basic_rows.all()}
+    return FilingDocument(
+        fiscal_year=filing.fiscal_year.year,
+        department=doc.Department(
+            name=filing.department.name,
+            jurisdiction=filing.department.jurisdiction.name,
+            code=filing.department.code,
+        ),
+        template=filing.template.name if filing.template else None,
+        profile=doc.Profile(
+            organization=profile.organization,
+            functions=profile.functions,
+            goal_setting=profile.goal_setting,
+        ),
+        staffing=doc.Staffing(
+            authorized=profile.authorized,
+            actual=profile.actual,
+            retired=profile.retired,
+            survivor_subsidy=profile.survivor_subsidy,
+        ),
+        funds=doc.Funds(
+            initial_budget=funds.initial_budget,
+            full_year_budget=funds.full_year_budget,
+            executed=funds.executed,
+            weight=funds.weight,
+            by_source=doc.FundsBySource(**_values(funds, _FUNDS_FIELDS["by_source"])),
+            by_nature=doc.FundsByNature(**_values(funds, _FUNDS_FIELDS["by_nature"])),
+            basic_detail=doc.BasicDetail(**_values(funds, _FUNDS_FIELDS["basic_detail"])),
+        ),
+        basic_data=doc.BasicData(
+            rows={
+                key: doc.Columns(**_values(rows[key], ("prior_final", "budget", "final")))
+                if key in rows
+                else doc.Columns()
+                for key in BASIC_ROW_KEYS
+            },
+            project_items=[
+                doc.ProjectItem(name=item.name, **_values(item, ("prior_final", "budget", "final")))
+                for item in filing.project_items.all()
+            ],
+            buildings=[
+                doc.Building(
+                    name=building.name,
+                    **_values(
+                        building,
+                        ("approved_area", "actual_area", "budget_investment", "actual_investment"),
+                    ),
+                )
+                for building in filing.buildings.all()
+            ],
+            austerity_measures=filing.austerity_measures,
+        ),
+        overall_goal=doc.Goal(expected=filing.goal_expected, actual=filing.goal_actual),
+        indicators=[_indicator_document(row) for row in filing.own_indicators],
+        projects=[_project_document(project) for project in filing.projects.all()],
+        report=doc.Report(**_values(report, REPORT_KEYS)),
+        contact=doc.Contact(
+            preparer=filing.preparer,
+            phone=filing.phone,
+            date=filing.filled_on.isoformat() if filing.filled_on else "",
+            head=filing.head,
+        ),
+    )
+
+
+def _values(instance, names):
+    return {name: getattr(instance, name) for name in names}
+
+
+def _indicator_document(row):
+    return doc.Indicator(**_values(row, _INDICATOR_FIELDS))
+
+
+def _project_document(project):
+    lines = {}
+    for key, prefix in _PROJECT_FUND_LINES.items():
+        line = doc.FundLine(
+            **{name: getattr(project, f"{prefix}_{name}") for name in _FUND_AMOUNTS}
+        )
+        lines[key] = None if _line_is_empty(line) else line
+    return doc.Project(
+        name=project.name,
+        department_in_charge=project.department_in_charge,
+        implementer=project.implementer,
+        funds=doc.ProjectFunds(weight=project.weight, **lines),
+        goal=doc.Goal(expected=project.goal_expected, actual=project.goal_actual),
+        indicators=[_indicator_document(row) for row in project.indicators.all()],
+    )
+
+
+# Document → JSON ---------------------------------------------------------------------
+
+
+def _decimal_text(value):
+    return None if value is None else str(quantize(value))
+
+
+def _columns_dict(columns, names):
+    return {name: _decimal_text(getattr(columns, name)) for name in names}
+
+
+def _indicator_dict(indicator):
+    return {
+        "level1": indicator.level1,
+        "level2": indicator.level2,
+        "name": indicator.name,
+        "target": indicator.target,
+        "actual": indicator.actual,
+        "weight": _decimal_text(indicator.weight),
+        "score": _decimal_text(indicator.score),
+        "deviation": indicator.deviation,
+        "applicable": indicator.applicable,
+    }
+
+
+def _fund_line_dict(line):
+    if _line_is_empty(line):
+        return None
+    return _columns_dict(line, _FUND_AMOUNTS)
+
+
+def document_to_dict(*, document: FilingDocument, computed: dict | None = None) -> dict:
+    """The JSON form of `document`, keys in the order of FILING_FORMAT.md.
+
+    Amounts are decimal strings with 2 places, empty amounts null, empty texts
+    "" (the department code, contact date and template null when empty, as in
+    the spec's examples). `computed`, when given, is appended as is.
+    """
+    funds = document.funds
+    data = {
+        "format": FORMAT,
+        "fiscal_year": document.fiscal_year,
+        "department": {
+            "name": document.department.name,
+            "jurisdiction": document.department.jurisdiction,
+            "code": document.department.code or None,
+        },
+        "template": document.template or None,
+        "profile": {
+            "organization": document.profile.organization,
+            "functions": document.profile.functions,
+            "goal_setting": document.profile.goal_setting,
+        },
+        "staffing": {
+            "authorized": document.staffing.authorized,
+            "actual": document.staffing.actual,
+            "retired": document.staffing.retired,
+            "survivor_subsidy": document.staffing.survivor_subsidy,
+        },
+        "funds": {
+            **_columns_dict(funds, (*_FUND_AMOUNTS, "weight")),
+            "by_source": _columns_dict(funds.by_source, _FUNDS_FIELDS["by_source"]),
+            "by_nature": _columns_dict(funds.by_nature, _FUNDS_FIELDS["by_nature"]),
+            "basic_detail": _columns_dict(funds.basic_detail, _FUNDS_FIELDS["basic_detail"]),
+        },
+        "basic_data": {
+            "rows": {
+                key: _columns_dict(
+                    document.basic_data.rows.get(key) or doc.Columns(),
+                    ("prior_final", "budget", "final"),
+                )
+                for key in BASIC_ROW_KEYS
+            },
+            "project_items": [
+                {"name": item.name, **_columns_dict(item, ("prior_final", "budget", "final"))}
+                for item in document.basic_data.project_items
+            ],
+            "buildings": [
+                {
+                    "name": building.name,
+                    **_columns_dict(
+                        building,
+                        ("approved_area", "actual_area", "budget_investment", "actual_investment"),
+                    ),
+                }
+                for building in document.basic_data.buildings
+            ],
+            "austerity_measures": document.basic_data.austerity_measures,
+        },
+        "overall_goal": {
+            "expected": document.overall_goal.expected,
+            "actual": document.overall_goal.actual,
+        },
+        "indicators": [_indicator_dict(indicator) for indicator in document.indicators],
+        "projects": [
+            {
+                "name": project.name,
+                "department_in_charge": project.department_in_charge,
+                "implementer": project.implementer,
+                "funds": {
+                    "weight": _decimal_text(project.funds.weight),
+                    **{
+                        key: _fund_line_dict(getattr(project.funds, key))
+                        for key in _PROJECT_FUND_LINES
+                    },
+                },
+                "goal": {"expected": project.goal.expected, "actual": project.goal.actual},
+                "indicators": [_indicator_dict(indicator) for indicator in project.indicators],
+            }
+            for project in document.projects
+        ],
+        "report": {key: getattr(document.report, key) for key in REPORT_KEYS},
+        "contact": {
+            "preparer": document.contact.preparer,
+            "phone": document.contact.phone,
+            "date": document.contact.date or None,
+            "head": document.contact.head,
+        },
+    }
+    if computed is not None:
+        data["computed"] = computed
+    return data
+
+
+_TABLE_SCORE_KEYS = (
+    "execution_rate",
+    "execution_score",
+    "total_score",
+    "max_score",
+    "normalized_score",
+)
+
+
+def _plain(value):
+    """An enum member as its value (rule names, grades), anything else as is."""
+    return getattr(value, "value", value)
+
+
+def computed_to_dict(*, score, findings) -> dict:
+    """The `computed` key of an exported document (FILING_FORMAT.md) from a
+    `FilingScore` and the validation findings: decimals as strings with 2
+    places, one `indicators` entry per 附件2 row, one `projects` entry per
+    附件3 table, findings split into `errors` and `warnings`."""
+
+    def table(result):
+        return {
+            **{key: _decimal_text(getattr(result, key)) for key in _TABLE_SCORE_KEYS},
+            "grade": _plain(result.grade),
+        }
+
+    def finding(item):
+        return {"code": item.code, "message": str(item.message), "where": item.where}
+
+    overall = table(score)
+    return {
+        "execution_rate": overall["execution_rate"],
+        "execution_score": overall["execution_score"],
+        "indicator_score": _decimal_text(score.indicator_score),
+        "total_score": overall["total_score"],
+        "max_score": overall["max_score"],
+        "normalized_score": overall["normalized_score"],
+        "grade": overall["grade"],
+        "staffing_control_rate": _decimal_text(score.staffing_control_rate),
+        "indicators": [
+            {"suggested_score": _decimal_text(result.suggested_score), "rule": _plain(result.rule)}
+            for result in score.indicators
+        ],
+        "projects": [table(project) for project in score.projects],
+        "errors": [finding(item) for item in findings if _plain(item.kind) == "error"],
+        "warnings": [finding(item) for item in findings if _plain(item.kind) == "warning"],
+    }
+
+
+def filing_computed(*, filing: Filing, document: FilingDocument | None = None) -> dict:
+    """Score and validate a saved filing with its scoring template and return
+    the `computed` dict. Pass `document` when it has been read already."""
+    if document is None:
+        document = filing_document(filing=filing)
+    template = filing.scoring_template
+    score = document_score(document=document, template=template)
+    findings = document_validate(document=document, template=template, score=score)
+    return computed_to_dict(score=score, findings=findings)
+
+
+def filing_export_json(*, filing: Filing) -> dict:
+    """The exported JSON document of a saved filing, `computed` included.
+
+    The caller checks that the user may see the filing.
+    """
+    document = filing_document(filing=filing)
+    return document_to_dict(
+        document=document, computed=filing_computed(filing=filing, document=document)
+    )
+
+
+# Document → database -----------------------------------------------------------------
+
+
+def _default_template():
+    template, _ = ScoringTemplate.objects.get_or_create(name=DEFAULT_TEMPLATE_NAME)
+    return template
+
+
+@transaction.atomic
+def filing_import(*, document: FilingDocument, replace: bool = False) -> Filing:
+    """Save `document` (as read by `document_from_json`) as a filing.
+
+    Creates the jurisdiction, the department (by name within the jurisdiction)
+    and the fiscal year (open, with the default template) when missing; a new
+    filing starts as a draft. An existing filing of the department for the year
+    is refused unless `replace`, and even then only while it is a draft or
+    returned: every part is rewritten and its version goes up by one; its
+    status is left alone (only the workflow service changes it).
+
+    Everything is checked before anything is written, and all of it happens in
+    one transaction. Raises DocumentError ("template" for an unknown scoring
+    template, "$" for a refused overwrite). Called by the import command and
+    `load_demo`; the caller checks the user may write the department's filing.
+    """
+    template = None
+    if document.template is not None:
+        template = ScoringTemplate.objects.filter(name=document.template).first()
+        if template is None:
+            raise DocumentError("template", f"评分模板“{document.template}”不存在。")
+
+    label = f"{document.department.name} {document.fiscal_year}年度的自评"
+    filing = (
+        Filing.objects.select_for_update(of=("self",))
+        .filter(
+            department__name=document.department.name,
+            department__jurisdiction__name=document.department.jurisdiction,
+            fiscal_year__year=document.fiscal_year,
+        )
+        .first()
+    )
+    if filing is not None:
+        if not replace:
+            raise DocumentError(
+                "$", f"{label}已存在；如需覆盖，请选择覆盖导入（命令行加 --replace）。"
+            )
+        if not filing.is_editable:
+            raise DocumentError(
+                "$",
+                f"{label}状态为“{filing.get_status_display()}”：已报送/已审核/已公开的自评不能覆盖，"
+                "需先退回。",
+            )
+        filing.version += 1
+    else:
+        jurisdiction, _ = Jurisdiction.objects.get_or_create(name=document.department.jurisdiction)
+        department, _ = Department.objects.get_or_create(
+            jurisdiction=jurisdiction,
+            name=document.department.name,
+            defaults={"code": document.department.code},
+        )
+        fiscal_year, _ = FiscalYear.objects.get_or_create(
+            year=document.fiscal_year,
+            defaults={"is_open": True, "default_template": _default_template()},
+        )
+        try:
+            filing = filing_create(department=department, fiscal_year=fiscal_year, prefill=False)
+        except IntegrityError:
+            # Another import of the same filing committed first.
+            raise DocumentError(
+                "$", f"{label}已存在；如需覆盖，请选择覆盖导入（命令行加 --replace）。"
+            ) from None
+
+    filing.template = template
+    filing.goal_expected = document.overall_goal.expected
+    filing.goal_actual = document.overall_goal.actual
+    filing.austerity_measures = document.basic_data.austerity_measures
+    filing.preparer = document.contact.preparer
+    filing.phone = document.contact.phone
+    filing.filled_on = date.fromisoformat(document.contact.date) if document.contact.date else None
+    filing.head = document.contact.head
+    filing.save()
+    _parts_write(filing=filing, document=document)
+    return filing
+
+
+def _money(instance, names):
+    return {name: quantize(getattr(instance, name)) for name in names}
+
+
+def _indicator_rows(*, filing, project, indicators):
+    return [
+        Indicator(
+            filing=filing,
+            project=project,
+            position=position,
+            level1=row.level1,
+            level2=row.level2,
+            name=row.name,
+            target=row.target,
+            actual=row.actual,
+            weight=quantize(row.weight),
+            score=quantize(row.score),
+            deviation=row.deviation,
+            applicable=row.applicable,
+        )
+        for position, row in enumerate(indicators)
+    ]
+
+
+def _parts_write(*, filing, document):
+    """Rewrite every part of `filing` from `document`."""
+    for related in (filing.indicators, filing.projects, filing.project_items, filing.buildings):
+        related.all().delete()
+    filing.basic_rows.all().delete()
+
+    Profile.objects.update_or_create(
+        filing=filing,
+        defaults={
+            **_values(document.profile, ("organization", "functions", "goal_setting")),
+            **_values(document.staffing, ("authorized", "actual", "retired", "survivor_subsidy")),
+        },
+    )
+    funds = document.funds
+    Funds.objects.update_or_create(
+        filing=filing,
+        defaults={
+            **_money(funds, (*_FUND_AMOUNTS, "weight")),
+            **_money(funds.by_source, _FUNDS_FIELDS["by_source"]),
+            **_money(funds.by_nature, _FUNDS_FIELDS["by_nature"]),
+            **_money(funds.basic_detail, _FUNDS_FIELDS["basic_detail"]),
+        },
+    )
+    Report.objects.update_or_create(filing=filing, defaults=_values(document.report, REPORT_KEYS))
+
+    BasicDataRow.objects.bulk_create(
+        BasicDataRow(
+            filing=filing,
+            key=key,
+            position=position,
+            **_money(
+                document.basic_data.rows.get(key) or doc.Columns(),
+                ("prior_final", "budget", "final"),
+            ),
+        )
+        for position, key in enumerate(BASIC_ROW_KEYS)
+    )
+    ProjectItem.objects.bulk_create(
+        ProjectItem(
+            filing=filing,
+            position=position,
+            name=item.name,
+            **_money(item, ("prior_final", "budget", "final")),
+        )
+        for position, item in enumerate(document.basic_data.project_items)
+    )
+    Building.objects.bulk_create(
+        Building(
+            filing=filing,
+            position=position,
+            name=building.name,
+            **_money(
+                building, ("approved_area", "actual_area", "budget_investment", "actual_investment")
+            ),
+        )
+        for position, building in enumerate(document.basic_data.buildings)
+    )
+    indicators = _indicator_rows(filing=filing, project=None, indicators=document.indicators)
+    for position, source in enumerate(document.projects):
+        lines = {}
+        for key, prefix in _PROJECT_FUND_LINES.items():
+            line = getattr(source.funds, key) or doc.FundLine()
+            for name in _FUND_AMOUNTS:
+                lines[f"{prefix}_{name}"] = quantize(getattr(line, name))
+        project = Project.objects.create(
+            filing=filing,
+            position=position,
+            name=source.name,
+            department_in_charge=source.department_in_charge,
+            implementer=source.implementer,
+            weight=quantize(source.funds.weight),
+            goal_expected=source.goal.expected,
+            goal_actual=source.goal.actual,
+            **lines,
+        )
+        indicators += _indicator_rows(filing=filing, project=project, indicators=source.indicators)
+    Indicator.objects.bulk_create(indicators)

@@ -1,0 +1,26 @@
+"""Building filings from the example documents for tests."""
+
+from pathlib import Path
+
+from django.db.models import F
+
+from evaluations.services.interchange import document_from_bytes, filing_import
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "evaluations" / "fixtures" / "demo"
+
+
+def example_bytes(name: str) -> bytes:
+    return (EXAMPLES / f"{name}.json").read_bytes()
+
+
+def import_example(name: str):
+    """Import `name` (beita-2023 or junshan-2023) as a draft filing."""
+    return filing_import(document=document_from_bytes(example_bytes(name)))
+
+
+def make_submittable(filing):
+    """Give 君山 the two missing deviation reasons, its only errors."""
+    filing.indicators.filter(score__lt=F("weight"), deviation="").update(
+        deviation="当年经济效益评估偏保守，下年度加强量化跟踪。"
+    )
+    return filing
