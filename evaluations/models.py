@@ -146,6 +146,14 @@ class Filing(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # Figures of the last save, kept so that lists and the dashboard need no
+    # scoring per row; written only by services.summary.filing_summary_refresh.
+    total_score = money_field(_("总分"), editable=False)
+    grade = models.CharField(_("等次"), max_length=2, blank=True, editable=False)
+    execution_rate = money_field(_("预算执行率"), editable=False)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0, editable=False)
+    warning_count = models.PositiveIntegerField(_("警告数"), default=0, editable=False)
+
     # 附件2 年度总体目标
     goal_expected = text_field(_("预期目标"))
     goal_actual = text_field(_("实际完成情况"))

@@ -5,19 +5,22 @@ from django.db import transaction
 from departments.models import Department
 from evaluations.models import (
     BasicDataRow,
-    FiscalYear,
     Filing,
+    FiscalYear,
     Funds,
     Profile,
     Report,
 )
+from evaluations.services.summary import filing_summary_refresh
 
 
 class FilingClosedError(Exception):
     """The fiscal year is closed, so no new filing may be started in it."""
 
 
-def filing_create(*, department: Department, fiscal_year: FiscalYear, prefill: bool = True) -> Filing:
+def filing_create(
+    *, department: Department, fiscal_year: FiscalYear, prefill: bool = True
+) -> Filing:
     """Create the draft filing of `department` for `fiscal_year` with every part.
 
     Every 附件1 row exists from the start, so the forms always show the full
@@ -51,6 +54,7 @@ def filing_create(*, department: Department, fiscal_year: FiscalYear, prefill: b
             )
             for position, key in enumerate(BasicDataRow.Key.values)
         )
+        filing_summary_refresh(filing=filing)
     return filing
 
 

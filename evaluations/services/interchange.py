@@ -36,6 +36,7 @@ from evaluations.services import document as doc
 from evaluations.services.document import BASIC_ROW_KEYS, REPORT_KEYS, FilingDocument, quantize
 from evaluations.services.filings import filing_create
 from evaluations.services.scoring import document_score
+from evaluations.services.summary import filing_summary_refresh
 from evaluations.services.validation import document_validate
 from evaluations.validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 
@@ -987,6 +988,7 @@ def filing_import(*, document: FilingDocument, replace: bool = False) -> Filing:
     filing.head = document.contact.head
     filing.save()
     _parts_write(filing=filing, document=document)
+    filing_summary_refresh(filing=filing, document=document)
     return filing
 
 
