@@ -1,5 +1,477 @@
-from django.shortcuts import render
+"""The filing pages: each view parses the request, calls one service and renders.
+
+Reads go through the permission-aware selectors (another department's filing
+is a 404); writes go through services/editing.py, which refuses a filing that
+is no longer editable (shown as HTTP 409).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors
+from .forms import (
+    AusterityForm,
+    BasicRowFormSetFactory,
+    BuildingFormSet,
+    ContactForm,
+    FundsForm,
+    GoalForm,
+    ImportForm,
+    IndicatorFormSet,
+    ProfileForm,
+    ProjectAddForm,
+    ProjectForm,
+    ProjectItemFormSet,
+    ReportForm,
+)
+from .models import FiscalYear, Project
+from .services import editing
+from .services.filings import FilingClosedError, filing_get_or_create
+from .services.interchange import (
+    DocumentError,
+    document_from_bytes,
+    filing_export_json,
+    filing_import,
+)
+from .services.scoring import RULE_LABELS
+
+CONFLICT = 409
 
 
+@dataclass
+class PageForms:
+    """The bound or unbound forms and formsets of one filing page."""
+
+    forms: dict = field(default_factory=dict)
+    formsets: dict = field(default_factory=dict)
+
+    def is_valid(self) -> bool:
+        # Validate everything (not all() with short-circuit) so every error shows.
+        results = [form.is_valid() for form in self.forms.values()]
+        results += [formset.is_valid() for formset in self.formsets.values()]
+        return all(results)
+
+    def error_count(self) -> int:
+        count = sum(len(form.errors) for form in self.forms.values())
+        for formset in self.formsets.values():
+            count += len(formset.non_form_errors())
+            count += sum(len(errors) for errors in formset.errors)
+        return count
+
+
+def _profile_forms(filing, data, project=None):
+    return PageForms(
+        forms={"profile": ProfileForm(data, instance=filing.profile, prefix="profile")}
+    )
+
+
+def _funds_forms(filing, data, project=None):
+    return PageForms(forms={"funds": FundsForm(data, instance=filing.funds, prefix="funds")})
+
+
+def _basic_forms(filing, data, project=None):
+    return PageForms(
+        forms={"austerity": AusterityForm(data, instance=filing, prefix="austerity")},
+        formsets={
+            "rows": BasicRowFormSetFactory(
+                data, queryset=filing.basic_rows.order_by("position", "pk"), prefix="rows"
+            ),
+            "items": ProjectItemFormSet(
+                data, queryset=filing.project_items.order_by("position", "pk"), prefix="items"
+            ),
+            "buildings": BuildingFormSet(
+                data, queryset=filing.buildings.order_by("position", "pk"), prefix="buildings"
+            ),
+        },
+    )
+
+
+def _scores_forms(filing, data, project=None):
+    return PageForms(
+        forms={"goal": GoalForm(data, instance=filing, prefix="goal")},
+        formsets={
+            "indicators": IndicatorFormSet(
+                data,
+                queryset=filing.indicators.filter(project__isnull=True).order_by("position", "pk"),
+                prefix="indicators",
+            )
+        },
+    )
+
+
+def _report_forms(filing, data, project=None):
+    return PageForms(forms={"report": ReportForm(data, instance=filing.report, prefix="report")})
+
+
+def _contact_forms(filing, data, project=None):
+    return PageForms(forms={"contact": ContactForm(data, instance=filing, prefix="contact")})
+
+
+def _project_forms(filing, data, project):
+    return PageForms(
+        forms={"project_form": ProjectForm(data, instance=project, prefix="project")},
+        formsets={
+            "indicators": IndicatorFormSet(
+                data, queryset=project.indicators.order_by("position", "pk"), prefix="indicators"
+            )
+        },
+    )
+
+
+PART_FORMS = {
+    "profile": _profile_forms,
+    "funds": _funds_forms,
+    "basic": _basic_forms,
+    "scores": _scores_forms,
+    "report": _report_forms,
+    "contact": _contact_forms,
+}
+
+
+def _page_context(request, filing, part, **extra):
+    summary = selectors.filing_summary(filing=filing)
+    editable = filing.is_editable and selectors.user_can_edit_filing(
+        user=request.user, filing=filing
+    )
+    return {
+        "filing": filing,
+        "part": part,
+        "parts": selectors.PARTS,
+        "summary": summary,
+        "editable": editable,
+        "rule_labels": RULE_LABELS,
+        **extra,
+    }
+
+
+def _attach_indicator_results(formset, results):
+    """Give each indicator form the service's 识别规则 and 建议得分 of its saved row."""
+    for form in formset.forms:
+        form.result = results.get(form.instance.pk) if form.instance.pk else None
+    previous = None
+    for form in formset.forms:
+        level1 = form["level1"].value() or ""
+        level2 = form["level2"].value() or ""
+        form.continues_level1 = previous is not None and level1 == previous[0] and level1 != ""
+        form.continues_level2 = form.continues_level1 and level2 == previous[1] and level2 != ""
+        previous = (level1, level2)
+
+
+def _part_template(part):
+    return f"evaluations/part_{part}.html"
+
+
+def _edit_page(request, filing, part, build, *, project=None, template=None, extra=None):
+    """GET shows the page; POST saves it as a draft or re-renders it with the
+    posted values and the errors of the refused fields."""
+    status = 200
+    if request.method == "POST":
+        if not selectors.user_can_edit_filing(user=request.user, filing=filing):
+            raise PermissionDenied("只有本部门的填报人可以修改填报。")
+        page = build(filing, request.POST, project)
+        if page.is_valid():
+            try:
+                editing.filing_part_save(
+                    filing=filing,
+                    actor=request.user,
+                    forms=page.forms.values(),
+                    formsets=page.formsets.values(),
+                    project=project,
+                )
+            except editing.FilingNotEditable as error:
+                messages.error(request, str(error))
+                status = CONFLICT
+            else:
+                messages.success(request, "已保存（草稿）。")
+                return redirect(request.path)
+        elif not filing.is_editable:
+            messages.error(request, "该填报当前不可编辑，未保存。")
+            status = CONFLICT
+        else:
+            messages.error(
+                request, f"有 {page.error_count()} 处填写不符合要求，本页未保存，请按红色提示修改。"
+            )
+    else:
+        page = build(filing, None, project)
+    context = _page_context(request, filing, part, page=page, **page.forms, **page.formsets)
+    if extra:
+        context.update(extra(context))
+    if "indicators" in page.formsets:
+        results = (
+            context["summary"].project_indicator_results.get(project.pk, {})
+            if project is not None
+            else context["summary"].indicator_results
+        )
+        _attach_indicator_results(page.formsets["indicators"], results)
+    return render(request, template or _part_template(part), context, status=status)
+
+
+@require_GET
 def my_filings(request):
-    return render(request, "evaluations/my_filings.html", {})
+    context = {
+        "departments": selectors.my_filings_for_user(user=request.user),
+        "bureau_filings": selectors.bureau_filings_for_user(user=request.user),
+        "is_bureau_staff": selectors.user_is_bureau_staff(user=request.user),
+    }
+    return render(request, "evaluations/my_filings.html", context)
+
+
+@require_POST
+def filing_start(request, department_id, year):
+    department = get_object_or_404(
+        selectors.departments_for_user(user=request.user), pk=department_id
+    )
+    fiscal_year = get_object_or_404(FiscalYear, year=year)
+    try:
+        filing, created = filing_get_or_create(department=department, fiscal_year=fiscal_year)
+    except FilingClosedError as error:
+        messages.error(request, str(error))
+        return redirect("evaluations:my_filings")
+    if created:
+        messages.success(request, f"已新建{fiscal_year.year}年度填报，已带入上年数据。")
+    return redirect(filing.get_absolute_url())
+
+
+@require_GET
+def filing_detail(request, pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    return redirect(filing.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def filing_part(request, pk, part):
+    if part not in selectors.PART_KEYS:
+        raise Http404("没有这个页面。")
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if part == "overview":
+        if request.method != "GET":
+            return HttpResponse(status=405)
+        summary_context = _page_context(request, filing, part)
+        summary_context["part_counts"] = summary_context["summary"].part_counts()
+        summary_context["indicator_rows"] = selectors.indicator_groups(
+            list(filing.indicators.filter(project__isnull=True).order_by("position", "pk"))
+        )
+        return render(request, _part_template(part), summary_context)
+    if part == "projects":
+        if request.method != "GET":
+            return HttpResponse(status=405)
+        return _projects_page(request, filing)
+    extra = {"report": _report_extra, "basic": _basic_extra}.get(part)
+    return _edit_page(request, filing, part, PART_FORMS[part], extra=extra)
+
+
+def _report_extra(context):
+    filing = context["filing"]
+    return {"profile": filing.profile}
+
+
+def _basic_extra(context):
+    """规模控制率 and 投资概算控制率 of each saved building row."""
+    formset = context["buildings"]
+    rates = context["summary"].score.buildings
+    for index, form in enumerate(formset.forms[: formset.initial_form_count()]):
+        form.rates = rates[index] if index < len(rates) else None
+    return {}
+
+
+def _projects_page(request, filing, *, add_form=None, status=200):
+    projects = list(filing.projects.order_by("position", "pk"))
+    context = _page_context(
+        request,
+        filing,
+        "projects",
+        projects=projects,
+        add_form=add_form or ProjectAddForm(),
+    )
+    return render(request, _part_template("projects"), context, status=status)
+
+
+def _filing_for_writer(request, pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if not selectors.user_can_edit_filing(user=request.user, filing=filing):
+        raise PermissionDenied("只有本部门的填报人可以修改填报。")
+    return filing
+
+
+@require_POST
+def project_add(request, pk):
+    filing = _filing_for_writer(request, pk)
+    form = ProjectAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写项目名称。")
+        return _projects_page(request, filing, add_form=form)
+    try:
+        project = editing.project_add(
+            filing=filing, actor=request.user, name=form.cleaned_data["name"]
+        )
+    except editing.FilingNotEditable as error:
+        messages.error(request, str(error))
+        return _projects_page(request, filing, add_form=form, status=CONFLICT)
+    messages.success(request, f"已新增项目“{project.name}”，请填写项目支出绩效自评表。")
+    return redirect("evaluations:project_edit", filing.pk, project.pk)
+
+
+@require_POST
+def project_delete(request, pk, project_pk):
+    filing = _filing_for_writer(request, pk)
+    project = get_object_or_404(Project, pk=project_pk, filing=filing)
+    try:
+        editing.project_delete(filing=filing, actor=request.user, project=project)
+    except editing.FilingNotEditable as error:
+        messages.error(request, str(error))
+        return _projects_page(request, filing, status=CONFLICT)
+    messages.success(request, f"已删除项目“{project.name}”。")
+    return redirect("evaluations:filing_part", filing.pk, "projects")
+
+
+@require_http_methods(["GET", "POST"])
+def project_edit(request, pk, project_pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    project = get_object_or_404(Project, pk=project_pk, filing=filing)
+
+    def extra(context):
+        return {
+            "project": project,
+            "project_score": context["summary"].project_scores.get(project.pk),
+        }
+
+    return _edit_page(
+        request,
+        filing,
+        "projects",
+        _project_forms,
+        project=project,
+        template="evaluations/project_edit.html",
+        extra=extra,
+    )
+
+
+def _figures(summary):
+    score = summary.score
+
+    def text(value):
+        return "—" if value is None else str(value)
+
+    return {
+        "execution_rate": text(score.execution_rate),
+        "execution_score": text(score.execution_score),
+        "total_score": text(score.total_score),
+        "max_score": text(score.max_score),
+        "normalized_score": text(score.normalized_score),
+        "grade": score.grade or "—",
+        "staffing_control_rate": text(score.staffing_control_rate),
+        "errors": len(summary.errors),
+        "warnings": len(summary.warnings),
+        "projects": {
+            str(pk): {
+                "execution_rate": text(table.execution_rate),
+                "execution_score": text(table.execution_score),
+                "total_score": text(table.total_score),
+                "max_score": text(table.max_score),
+                "grade": table.grade or "—",
+            }
+            for pk, table in summary.project_scores.items()
+        },
+    }
+
+
+def _preview(request, filing, build, project=None):
+    if not selectors.user_can_edit_filing(user=request.user, filing=filing):
+        raise PermissionDenied("只有本部门的填报人可以修改填报。")
+    page = build(filing, request.POST, project)
+    if not page.is_valid():
+        return JsonResponse({"valid": False, "invalid_fields": page.error_count()})
+    try:
+        summary = editing.filing_part_preview(
+            filing=filing,
+            actor=request.user,
+            compute=lambda current: selectors.filing_summary(filing=current),
+            forms=page.forms.values(),
+            formsets=page.formsets.values(),
+            project=project,
+        )
+    except editing.FilingNotEditable as error:
+        return JsonResponse({"valid": False, "message": str(error)}, status=CONFLICT)
+    return JsonResponse({"valid": True, "figures": _figures(summary)})
+
+
+@require_POST
+def part_preview(request, pk, part):
+    if part not in PART_FORMS:
+        raise Http404("没有这个页面。")
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    return _preview(request, filing, PART_FORMS[part])
+
+
+@require_POST
+def project_preview(request, pk, project_pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    project = get_object_or_404(Project, pk=project_pk, filing=filing)
+    return _preview(request, filing, _project_forms, project)
+
+
+@require_GET
+def filing_export(request, pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    data = filing_export_json(filing=filing)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")
+    filename = f"{filing.department.name}-{filing.fiscal_year.year}.json"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def filing_import_view(request):
+    if not selectors.user_is_bureau_staff(user=request.user):
+        raise PermissionDenied("只有财政局工作人员可以导入填报。")
+    status = 200
+    form = ImportForm()
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            filing = None
+            if upload.size > settings.PERFEVAL_MAX_IMPORT_BYTES:
+                form.add_error(
+                    "file",
+                    f"文件过大：最大 {settings.PERFEVAL_MAX_IMPORT_BYTES // 1024} KB，"
+                    f"当前 {upload.size // 1024} KB。",
+                )
+            else:
+                try:
+                    document = document_from_bytes(upload.read())
+                    if not selectors.user_may_import_for(
+                        user=request.user, jurisdiction_name=document.department.jurisdiction
+                    ):
+                        form.add_error(
+                            "file",
+                            f"无权导入“{document.department.jurisdiction}”的填报："
+                            "只能导入本行政区划的部门。",
+                        )
+                    else:
+                        filing = filing_import(
+                            document=document, replace=form.cleaned_data["replace"]
+                        )
+                except DocumentError as error:
+                    form.add_error("file", _document_error_text(error))
+            if filing is not None:
+                messages.success(request, f"已导入：{filing}。")
+                return redirect(filing.get_absolute_url())
+        status = 400
+    context = {"form": form, "max_kb": settings.PERFEVAL_MAX_IMPORT_BYTES // 1024}
+    return render(request, "evaluations/import.html", context, status=status)
+
+
+def _document_error_text(error):
+    path = getattr(error, "path", "") or ""
+    message = getattr(error, "message", "") or str(error)
+    return f"导入失败：{path}：{message}" if path else f"导入失败：{message}"

@@ -1,0 +1,405 @@
+"""Forms of the filing pages: they parse and render single values, nothing more.
+
+Single-value rules (a number, at most two decimals, not negative, a text within
+its length limit, 得分 not above 分值 on its own row) refuse the value on its
+field; every rule that spans rows or parts is a finding of the validation
+service and never refuses a draft.
+"""
+
+from django import forms
+from django.db import models
+from django.forms import BaseModelFormSet, modelformset_factory
+
+from .models import (
+    BasicDataRow,
+    Building,
+    Filing,
+    Funds,
+    Indicator,
+    Profile,
+    Project,
+    ProjectItem,
+    Report,
+)
+from .validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
+
+AMOUNT_ERRORS = {
+    "invalid": "请输入数字。",
+    "max_digits": "数字过长：最多 14 位。",
+    "max_decimal_places": "最多两位小数。",
+    "max_whole_digits": "整数部分最多 12 位。",
+    "required": "此项为必填项。",
+}
+INTEGER_ERRORS = {
+    "invalid": "请输入整数。",
+    "min_value": "人数不能为负数。",
+    "max_value": "人数过大。",
+    "required": "此项为必填项。",
+}
+TEXT_ERRORS = {
+    "max_length": "文字过长：最多 %(limit_value)d 个字符，当前 %(show_value)d 个。",
+    "required": "此项为必填项。",
+}
+
+
+class AmountField(forms.DecimalField):
+    """An amount in 万元, a weight or a score: a decimal with at most two places.
+
+    Plain text input (not type=number) so that what the officer typed comes
+    back unchanged when the page is shown again with an error.
+    """
+
+    default_error_messages = AMOUNT_ERRORS
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs["localize"] = False
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "inputmode": "decimal",
+                    "class": "form-control form-control-sm text-end amount",
+                    "autocomplete": "off",
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+
+
+def formfield_for(model_field, **kwargs):
+    """Chinese messages and compact widgets for every model field of a form."""
+    if isinstance(model_field, models.DecimalField):
+        kwargs["form_class"] = AmountField
+        field = model_field.formfield(**kwargs)
+        field.error_messages.update(AMOUNT_ERRORS)
+        return field
+    if isinstance(model_field, models.PositiveIntegerField):
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"inputmode": "numeric", "class": "form-control form-control-sm text-end"}
+            ),
+        )
+        field = model_field.formfield(**kwargs)
+        field.error_messages.update(INTEGER_ERRORS)
+        return field
+    if isinstance(model_field, models.TextField):
+        kwargs.setdefault(
+            "widget",
+            forms.Textarea(
+                attrs={"rows": 4, "class": "form-control", "maxlength": MAX_TEXT_LENGTH}
+            ),
+        )
+        field = model_field.formfield(**kwargs)
+        field.error_messages.update(TEXT_ERRORS)
+        return field
+    if isinstance(model_field, models.DateField):
+        kwargs.setdefault(
+            "widget",
+            forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        )
+        field = model_field.formfield(**kwargs)
+        field.error_messages.update({"invalid": "请输入日期，格式如 2024-07-30。"})
+        return field
+    if isinstance(model_field, models.BooleanField):
+        return model_field.formfield(**kwargs)
+    field = model_field.formfield(**kwargs)
+    if field is not None:
+        field.error_messages.update(TEXT_ERRORS)
+        field.widget.attrs.setdefault("class", "form-control")
+    return field
+
+
+class PartForm(forms.ModelForm):
+    """Base of every filing form: Chinese messages, Bootstrap classes."""
+
+    class Meta:
+        formfield_callback = formfield_for
+
+
+class ProfileForm(PartForm):
+    class Meta(PartForm.Meta):
+        model = Profile
+        fields = [
+            "organization",
+            "functions",
+            "goal_setting",
+            "authorized",
+            "actual",
+            "retired",
+            "survivor_subsidy",
+        ]
+
+
+class FundsForm(PartForm):
+    class Meta(PartForm.Meta):
+        model = Funds
+        fields = [
+            "initial_budget",
+            "full_year_budget",
+            "executed",
+            "weight",
+            "general_budget",
+            "government_fund",
+            "special_account",
+            "other",
+            "basic",
+            "project",
+            "personnel",
+            "public",
+        ]
+
+
+class GoalForm(PartForm):
+    """附件2 年度总体目标."""
+
+    class Meta(PartForm.Meta):
+        model = Filing
+        fields = ["goal_expected", "goal_actual"]
+
+
+class AusterityForm(PartForm):
+    """附件1 厉行节约保障措施."""
+
+    class Meta(PartForm.Meta):
+        model = Filing
+        fields = ["austerity_measures"]
+
+
+class ContactForm(PartForm):
+    class Meta(PartForm.Meta):
+        model = Filing
+        fields = ["preparer", "filled_on", "phone", "head"]
+
+    def clean_filled_on(self):
+        filled_on = self.cleaned_data.get("filled_on")
+        if filled_on is not None and not MIN_YEAR <= filled_on.year <= MAX_YEAR:
+            raise forms.ValidationError(f"年份须在 {MIN_YEAR} 至 {MAX_YEAR} 之间。")
+        return filled_on
+
+
+class ReportForm(PartForm):
+    class Meta(PartForm.Meta):
+        model = Report
+        fields = [
+            "budget_overview",
+            "basic_expenditure",
+            "project_expenditure",
+            "government_fund",
+            "state_capital",
+            "social_insurance",
+            "performance_conclusion",
+            "indicator_analysis",
+            "problems",
+            "improvements",
+            "result_application",
+            "other",
+        ]
+
+
+class ProjectForm(PartForm):
+    """附件3 header, funds grid and 年度总体目标 of one project."""
+
+    class Meta(PartForm.Meta):
+        model = Project
+        fields = [
+            "name",
+            "department_in_charge",
+            "implementer",
+            "weight",
+            "total_initial_budget",
+            "total_full_year_budget",
+            "total_executed",
+            "current_initial_budget",
+            "current_full_year_budget",
+            "current_executed",
+            "carryover_initial_budget",
+            "carryover_full_year_budget",
+            "carryover_executed",
+            "other_initial_budget",
+            "other_full_year_budget",
+            "other_executed",
+            "goal_expected",
+            "goal_actual",
+        ]
+
+    # Rows × columns of the paper form's 项目资金 grid.
+    FUND_ROWS = (
+        ("total", "年度资金总额"),
+        ("current", "其中：当年财政拨款"),
+        ("carryover", "上年结转资金"),
+        ("other", "其他资金"),
+    )
+    FUND_COLUMNS = (
+        ("initial_budget", "年初预算数"),
+        ("full_year_budget", "全年预算数"),
+        ("executed", "全年执行数"),
+    )
+
+    def fund_grid(self):
+        return [
+            (
+                row,
+                label,
+                [
+                    (self[f"{row}_{column}"], column_label)
+                    for column, column_label in self.FUND_COLUMNS
+                ],
+            )
+            for row, label in self.FUND_ROWS
+        ]
+
+
+class ProjectAddForm(forms.Form):
+    name = forms.CharField(
+        label="项目名称",
+        max_length=200,
+        error_messages=TEXT_ERRORS,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如：区委办专项"}),
+    )
+
+
+class BasicRowForm(PartForm):
+    """One fixed row of 附件1; only 部门基本支出预算调整 may be negative
+    (BasicDataRow.clean)."""
+
+    INDENT = {
+        "vehicle": 1,
+        "vehicle_purchase": 2,
+        "vehicle_operation": 3,
+        "overseas": 1,
+        "reception": 1,
+        "office": 1,
+        "utilities_travel": 2,
+        "meetings_training": 2,
+    }
+
+    class Meta(PartForm.Meta):
+        model = BasicDataRow
+        fields = ["prior_final", "budget", "final"]
+
+    @property
+    def indent(self):
+        return self.INDENT.get(self.instance.key, 0)
+
+
+class ProjectItemForm(PartForm):
+    class Meta(PartForm.Meta):
+        model = ProjectItem
+        fields = ["name", "prior_final", "budget", "final"]
+        widgets = {"name": forms.TextInput(attrs={"class": "form-control form-control-sm"})}
+        error_messages = {"name": {"required": "请填写项目名称。"}}
+
+
+class BuildingForm(PartForm):
+    class Meta(PartForm.Meta):
+        model = Building
+        fields = ["name", "approved_area", "actual_area", "budget_investment", "actual_investment"]
+        widgets = {"name": forms.TextInput(attrs={"class": "form-control form-control-sm"})}
+        error_messages = {"name": {"required": "请填写楼堂馆所名称。"}}
+
+
+class IndicatorForm(PartForm):
+    """One 绩效指标 row. 得分 above 分值 is refused here because it is wrong on
+    its own row whatever the rest of the table says."""
+
+    not_applicable = forms.BooleanField(label="不适用", required=False)
+
+    class Meta(PartForm.Meta):
+        model = Indicator
+        fields = ["level1", "level2", "name", "target", "actual", "weight", "score", "deviation"]
+        widgets = {
+            "level1": forms.TextInput(
+                attrs={"class": "form-control form-control-sm", "list": "level1-options"}
+            ),
+            "level2": forms.TextInput(
+                attrs={"class": "form-control form-control-sm", "list": "level2-options"}
+            ),
+            "name": forms.Textarea(attrs={"class": "form-control form-control-sm", "rows": 2}),
+            "target": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "actual": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "deviation": forms.Textarea(
+                attrs={
+                    "class": "form-control form-control-sm",
+                    "rows": 2,
+                    "maxlength": MAX_TEXT_LENGTH,
+                }
+            ),
+        }
+        error_messages = {"level1": {"required": "请填写一级指标。"}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["not_applicable"].initial = not self.instance.applicable
+
+    def clean(self):
+        cleaned = super().clean()
+        not_applicable = cleaned.get("not_applicable", False)
+        # A 不适用 row carries no weight and no score (FILING_FORMAT.md).
+        self.instance.applicable = not not_applicable
+        if not_applicable:
+            cleaned["weight"] = None
+            cleaned["score"] = None
+            return cleaned
+        weight, score = cleaned.get("weight"), cleaned.get("score")
+        if weight is not None and score is not None and score > weight:
+            self.add_error("score", f"得分不能超过分值（{weight}）。")
+        return cleaned
+
+
+class OrderedFormSet(BaseModelFormSet):
+    """Rows the officer adds, removes (删除) and reorders (顺序). Without
+    JavaScript the extra blank rows and the 顺序 numbers do the same job."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "ORDER" in form.fields:
+            form.fields["ORDER"].label = "顺序"
+            form.fields["ORDER"].error_messages["invalid"] = "请输入整数。"
+            form.fields["ORDER"].widget = forms.NumberInput(
+                attrs={"class": "form-control form-control-sm order-input", "min": 0}
+            )
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "删除"
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input delete-input"
+
+
+class BasicRowFormSet(BaseModelFormSet):
+    pass
+
+
+BasicRowFormSetFactory = modelformset_factory(
+    BasicDataRow, form=BasicRowForm, formset=BasicRowFormSet, extra=0, can_delete=False
+)
+ProjectItemFormSet = modelformset_factory(
+    ProjectItem,
+    form=ProjectItemForm,
+    formset=OrderedFormSet,
+    extra=2,
+    can_delete=True,
+    can_order=True,
+)
+BuildingFormSet = modelformset_factory(
+    Building, form=BuildingForm, formset=OrderedFormSet, extra=1, can_delete=True, can_order=True
+)
+IndicatorFormSet = modelformset_factory(
+    Indicator, form=IndicatorForm, formset=OrderedFormSet, extra=2, can_delete=True, can_order=True
+)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="JSON 文件（perfeval-filing/1）",
+        error_messages={"required": "请选择要导入的文件。", "empty": "文件是空的。"},
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control", "accept": ".json,application/json"}
+        ),
+    )
+    replace = forms.BooleanField(
+        label="覆盖已有填报（仅限草稿或已退回的填报）",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )

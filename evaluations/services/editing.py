@@ -1,0 +1,155 @@
+"""Saving what the officer typed into the filing pages.
+
+Any part may be saved at any time as a draft: the forms have already refused
+bad single values, and everything that spans rows or parts is reported by the
+validation service as a finding, never refused here. The filing's status is
+not touched (the workflow service owns it); a filing whose status does not
+allow editing is refused as a whole.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from evaluations.models import Filing, Indicator, Project
+from evaluations.services.summary import filing_summary_refresh
+
+
+class FilingNotEditable(Exception):
+    """The filing is 已报送, 已审核 or 已公开: officers may not change it."""
+
+
+def _lock_editable(filing: Filing) -> Filing:
+    locked = Filing.objects.select_for_update().get(pk=filing.pk)
+    if not locked.is_editable:
+        raise FilingNotEditable(
+            f"该填报当前状态为“{locked.get_status_display()}”，不能修改；"
+            "只有草稿或已退回的填报可以编辑。"
+        )
+    return locked
+
+
+def _bump_version(filing: Filing) -> None:
+    now = timezone.now()
+    Filing.objects.filter(pk=filing.pk).update(version=F("version") + 1, updated_at=now)
+    filing.refresh_from_db(fields=["version", "updated_at"])
+    filing_summary_refresh(filing=filing)
+
+
+def _save_instance(form) -> None:
+    instance = form.save(commit=False)
+    if instance.pk is None:
+        instance.save()
+        return
+    # Only the columns the form edits: a stale in-memory Filing must not
+    # overwrite its status or version.
+    names = [
+        model_field.name
+        for model_field in instance._meta.concrete_fields
+        if model_field.name in form.cleaned_data and not model_field.primary_key
+    ]
+    instance.save(update_fields=names)
+
+
+def _save_formset(formset, *, filing: Filing, project: Project | None) -> None:
+    if not formset.can_order:
+        # Fixed rows (附件1): their number and order are the official form's.
+        for form in formset.initial_forms:
+            if form.has_changed():
+                _save_instance(form)
+        return
+    for form in formset.deleted_forms:
+        if form.instance.pk is not None:
+            form.instance.delete()
+    # The submitted order (顺序 field, blank rows last) becomes position 0..n-1.
+    for position, form in enumerate(formset.ordered_forms):
+        instance = form.save(commit=False)
+        instance.position = position
+        if instance.filing_id is None:
+            instance.filing = filing
+        if isinstance(instance, Indicator) and instance.pk is None:
+            instance.project = project
+        instance.save()
+
+
+@transaction.atomic
+def filing_part_save(
+    *,
+    filing: Filing,
+    actor,
+    forms: Iterable = (),
+    formsets: Iterable = (),
+    project: Project | None = None,
+) -> Filing:
+    """Save the valid bound `forms` and ordered `formsets` of one filing page.
+
+    Formset rows are renumbered 0..n-1 in the submitted order, removed rows are
+    deleted, and new rows are attached to `filing` (and, for indicators of a
+    附件3 table, to `project`). The filing's version goes up by one. Raises
+    FilingNotEditable when the filing's status does not allow editing; nothing
+    is written then. Called by the filing pages on behalf of `actor`, whose
+    right to write the filing the caller has checked.
+    """
+    _lock_editable(filing)
+    for form in forms:
+        _save_instance(form)
+    for formset in formsets:
+        _save_formset(formset, filing=filing, project=project)
+    _bump_version(filing)
+    return filing
+
+
+@transaction.atomic
+def project_add(*, filing: Filing, actor, name: str) -> Project:
+    """Add an empty 附件3 project table named `name` at the end of the list, with
+    the template's 执行率分值 filled in. Raises FilingNotEditable."""
+    _lock_editable(filing)
+    last = filing.projects.aggregate(last=Max("position"))["last"]
+    project = Project.objects.create(
+        filing=filing,
+        name=name,
+        position=0 if last is None else last + 1,
+        weight=filing.scoring_template.execution_weight,
+    )
+    _bump_version(filing)
+    return project
+
+
+@transaction.atomic
+def project_delete(*, filing: Filing, actor, project: Project) -> None:
+    """Remove a 附件3 project table with its indicators and close the gap in
+    the order. Raises FilingNotEditable, or ValueError for a project of
+    another filing."""
+    _lock_editable(filing)
+    if project.filing_id != filing.pk:
+        raise ValueError("该项目不属于此填报。")
+    project.delete()
+    for position, remaining in enumerate(filing.projects.order_by("position", "pk")):
+        if remaining.position != position:
+            Project.objects.filter(pk=remaining.pk).update(position=position)
+    _bump_version(filing)
+
+
+def filing_part_preview(
+    *,
+    filing: Filing,
+    actor,
+    compute,
+    forms: Iterable = (),
+    formsets: Iterable = (),
+    project: Project | None = None,
+):
+    """Return `compute(filing)` as if the valid bound forms had been saved,
+    without keeping anything: the save runs inside a transaction that is always
+    rolled back, so the preview uses exactly the document mapping and scoring of
+    a real save. Raises FilingNotEditable like a save."""
+    with transaction.atomic():
+        filing_part_save(
+            filing=filing, actor=actor, forms=forms, formsets=formsets, project=project
+        )
+        result = compute(Filing.objects.get(pk=filing.pk))
+        transaction.set_rollback(True)
+    filing.refresh_from_db(fields=["version", "updated_at"])
+    return result
