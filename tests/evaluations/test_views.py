@@ -2,6 +2,7 @@
 and how a refused value comes back."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -542,3 +543,52 @@ def test_superuser_sees_every_filing(client, filing):
     Membership.objects.create(user=other_admin, role=Membership.Role.ADMIN)
     client.force_login(other_admin)
     assert client.get(part_url(filing, "overview")).status_code == 200
+
+
+# --- the examples in the UI -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("example", "figures", "error_codes"),
+    [
+        (
+            "beita-2023",
+            {
+                "execution_rate": "100.00",
+                "execution_score": "10.00",
+                "total_score": "97.00",
+                "max_score": "100.00",
+                "grade": "优",
+                "staffing_control_rate": "156.52",
+            },
+            {"actual_missing", "deviation_missing"},
+        ),
+        (
+            "junshan-2023",
+            {
+                "execution_rate": "100.00",
+                "execution_score": "10.00",
+                "total_score": "99.00",
+                "max_score": "100.00",
+                "grade": "优",
+                "staffing_control_rate": "100.00",
+            },
+            {"deviation_missing"},
+        ),
+    ],
+)
+def test_imported_examples_show_the_reference_figures_and_findings(
+    client, example, figures, error_codes
+):
+    from tests.helpers import import_example
+
+    filing = import_example(example)
+    client.force_login(officer_of(filing.department))
+    for part in PARTS:
+        page = client.get(part_url(filing, part)).content.decode()
+        for name, value in figures.items():
+            assert re.search(rf'data-figure="{name}"[^>]*>{value}%?<', page), (part, name)
+    overview = client.get(part_url(filing, "overview")).content.decode()
+    for code in error_codes:
+        assert f">{code}</code>" in overview
+    assert ">budget_missing</code>" not in overview

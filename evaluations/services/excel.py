@@ -1,0 +1,1556 @@
+"""The official tables as an Excel workbook, and back (layout `perfeval-xlsx/1`).
+
+Finance officers work in Excel, so a filing goes out as a workbook holding the
+paper forms and comes back as one. Sheets, in order:
+
+- 部门基本情况: department, year, profile texts, 退休/遗属 counts, the report
+  narrative (sections 二 to 十) and the contact lines;
+- 年度资金: 年初预算数 / 全年预算数 / 全年执行数 / 分值, by source, by nature and
+  the basic-expenditure detail; the one place where these are typed;
+- 附件1 基础数据表: staffing, the 附件1 rows, project items, buildings and
+  厉行节约保障措施, with the paper form's rows, columns and merged cells;
+- 附件2 自评表: the funds block (shown from 年度资金, locked), 年度总体目标 and
+  the indicator table;
+- 附件3-1, 附件3-2 …: one 项目支出绩效自评表 per project. Copying a 附件3 sheet
+  and naming the copy 附件3-N adds a project; a sheet left empty is ignored.
+
+Input cells are unlocked; labels, headers and computed figures (控制率, 执行率,
+执行率得分, 总分, 等次, 建议得分) are locked under sheet protection without a
+password: protection guards against slips, not against the officer. Computed
+cells hold values, never formulas, and are ignored on import, where everything
+is recomputed by the scoring service.
+
+Reading treats the file as hostile: the zip container is checked before
+openpyxl opens it (size, declared uncompressed size, macros, row counts read
+from the sheet XML), openpyxl parses XML through defusedxml, and every cell is
+checked against the layout. Values then pass through the interchange reader
+(`document_from_json`), so the workbook obeys exactly the rules of a
+`perfeval-filing/1` file. A formula in an input cell is refused: its cached
+result may be missing (files written by openpyxl have none) or disagree with
+the formula, and the filing must hold the figure the officer signs.
+
+openpyxl was chosen because it reads and writes .xlsx (styles, merged cells,
+protection, data validation) in pure Python and uses defusedxml when present.
+"""
+
+import io
+import math
+import posixpath
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+import defusedxml.ElementTree as SafeElementTree
+from defusedxml import DefusedXmlException
+from django.conf import settings
+from openpyxl import Workbook, load_workbook
+from openpyxl import xml as openpyxl_xml
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.worksheet.worksheet import Worksheet
+
+from departments.models import Department
+from evaluations.models import Filing, FiscalYear, ScoringTemplate
+from evaluations.services import document as doc
+from evaluations.services.document import BASIC_ROW_KEYS, FilingDocument, quantize
+from evaluations.services.interchange import (
+    MAX_AMOUNT,
+    DocumentError,
+    document_from_json,
+    document_to_dict,
+    filing_document,
+)
+from evaluations.services.scoring import QUALITATIVE_GRADES, FilingScore, document_score
+
+LAYOUT_VERSION = "perfeval-xlsx/1"
+# A workbook-level defined name holding the layout version as a string constant;
+# Excel, WPS and LibreOffice keep it when they save the file.
+LAYOUT_NAME = "perfeval_layout"
+
+SHEET_PROFILE = "部门基本情况"
+SHEET_FUNDS = "年度资金"
+SHEET_BASIC = "附件1 基础数据表"
+SHEET_SCORE = "附件2 自评表"
+PROJECT_SHEET_PREFIX = "附件3-"
+REQUIRED_SHEETS = (SHEET_PROFILE, SHEET_FUNDS, SHEET_BASIC, SHEET_SCORE)
+
+# Empty input rows below the filled ones, so an officer can add indicators,
+# project items and buildings without unprotecting the sheet.
+SPARE_ROWS = 10
+MIN_INDICATOR_ROWS = 20
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_ROWS = 5000
+# A real workbook has a few dozen zip entries; thousands of tiny ones only
+# serve to make the reader work.
+MAX_ZIP_ENTRIES = 2000
+# The widest sheet uses 11 columns; cells beyond rows × this many are refused
+# before openpyxl builds an object per cell.
+MAX_COLUMNS = 26
+
+AMOUNT_FORMAT = "0.00"
+RATE_FORMAT = '0.00"%"'
+COUNT_FORMAT = "0"
+TEXT_FORMAT = "@"
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+APPLICABLE = "适用"
+NOT_APPLICABLE = "不适用"
+
+
+class WorkbookError(Exception):
+    """An uploaded workbook that cannot be read.
+
+    `message` is the reason in Chinese; `sheet` and `cell` (a coordinate such as
+    "G7" or a range such as "A1:K1") say where, or are None for reasons about
+    the whole file.
+    """
+
+    def __init__(self, message: str, sheet: str | None = None, cell: str | None = None):
+        self.message = message
+        self.sheet = sheet
+        self.cell = cell
+        super().__init__(str(self))
+
+    def __str__(self):
+        if self.sheet and self.cell:
+            return f"工作表“{self.sheet}”单元格 {self.cell}：{self.message}"
+        if self.sheet:
+            return f"工作表“{self.sheet}”：{self.message}"
+        return self.message
+
+
+def check_openpyxl_uses_defusedxml() -> bool:
+    """True when openpyxl parses XML through defusedxml (entity expansion and
+    external entities refused). Uploaded workbooks are not read otherwise; the
+    app's start-up check calls this."""
+    return bool(openpyxl_xml.DEFUSEDXML)
+
+
+# Layout ----------------------------------------------------------------------------
+#
+# One description of each sheet serves both the writer and the reader, so the
+# two cannot drift apart. Paths are paths into the `perfeval-filing/1` JSON form.
+
+_INFO, _SECTION, _TEXT, _COUNT, _DATE = "info", "section", "text", "count", "date"
+
+_PROFILE_ROWS = (
+    ("department.name", "预算单位名称", _INFO),
+    ("department.jurisdiction", "行政区划", _INFO),
+    ("department.code", "部门代码", _INFO),
+    ("fiscal_year", "年度", _INFO),
+    ("template", "评分模板", _INFO),
+    (None, "一、部门（单位）基本情况", _SECTION),
+    ("profile.organization", "（一）机构设置情况", _TEXT),
+    ("staffing.retired", "退休人员（人）", _COUNT),
+    ("staffing.survivor_subsidy", "遗属补助人数（人）", _COUNT),
+    ("profile.functions", "（二）主要职能职责", _TEXT),
+    ("profile.goal_setting", "（三）绩效目标设定情况", _TEXT),
+    (None, "二、一般公共预算支出情况", _SECTION),
+    ("report.budget_overview", "（一）预算执行、使用、管理总体情况", _TEXT),
+    ("report.basic_expenditure", "（二）基本支出情况", _TEXT),
+    ("report.project_expenditure", "（三）项目支出情况", _TEXT),
+    ("report.government_fund", "三、政府性基金预算支出情况", _TEXT),
+    ("report.state_capital", "四、国有资本经营预算支出情况", _TEXT),
+    ("report.social_insurance", "五、社会保险基金预算支出情况", _TEXT),
+    (None, "六、部门整体支出绩效情况", _SECTION),
+    ("report.performance_conclusion", "（一）综合评价结论", _TEXT),
+    ("report.indicator_analysis", "（二）评价指标分析", _TEXT),
+    ("report.problems", "七、存在的问题及原因分析", _TEXT),
+    ("report.improvements", "八、下一步改进措施", _TEXT),
+    ("report.result_application", "九、部门整体支出绩效自评结果拟应用和公开情况", _TEXT),
+    ("report.other", "十、其他需要说明的情况", _TEXT),
+    (None, "填报信息", _SECTION),
+    ("contact.preparer", "填表人", _TEXT),
+    ("contact.phone", "联系电话", _TEXT),
+    ("contact.date", "填报日期（如 2024-07-30）", _DATE),
+    ("contact.head", "单位负责人", _TEXT),
+)
+_PROFILE_FIRST_ROW = 3
+
+_FUND_COLUMNS = (
+    ("B", "年初预算数", "initial_budget"),
+    ("C", "全年预算数", "full_year_budget"),
+    ("D", "全年执行数", "executed"),
+)
+_FUNDS_GROUPS = (
+    (
+        "按收入性质分",
+        "合计应等于全年预算数",
+        (
+            ("funds.by_source.general_budget", "一般公共预算"),
+            ("funds.by_source.government_fund", "政府性基金拨款"),
+            ("funds.by_source.special_account", "纳入专户管理的非税收入拨款"),
+            ("funds.by_source.other", "其他资金"),
+        ),
+    ),
+    (
+        "按支出性质分",
+        "合计应等于全年执行数",
+        (("funds.by_nature.basic", "基本支出"), ("funds.by_nature.project", "项目支出")),
+    ),
+    (
+        "基本支出明细",
+        "",
+        (
+            ("funds.basic_detail.personnel", "人员经费"),
+            ("funds.basic_detail.public", "公用经费"),
+        ),
+    ),
+)
+
+# 附件1 rows: label and indent, as on the paper form.
+_BASIC_LABELS = {
+    "three_public": ("三公经费", 0),
+    "vehicle": ("1、公务用车购置和维护经费", 1),
+    "vehicle_purchase": ("其中：公车购置", 2),
+    "vehicle_operation": ("公车运行维护", 3),
+    "overseas": ("2、出国经费", 1),
+    "reception": ("3、公务接待", 1),
+    "project_total": ("项目支出", 0),
+    "public_funds": ("公用经费", 0),
+    "office": ("其中：办公费", 1),
+    "utilities_travel": ("水费、电费、差旅费", 2),
+    "meetings_training": ("会议费、培训费", 2),
+    "procurement": ("政府采购金额", 0),
+    "basic_budget_adjustment": ("部门基本支出预算调整", 0),
+}
+# The project items follow 项目支出; the rows after them start at 公用经费.
+_BASIC_HEAD_KEYS = BASIC_ROW_KEYS[: BASIC_ROW_KEYS.index("project_total") + 1]
+_BASIC_TAIL_KEYS = BASIC_ROW_KEYS[len(_BASIC_HEAD_KEYS) :]
+_BASIC_COLUMNS = (("B", "prior_final"), ("C", "budget"), ("D", "final"))
+# Only the budget adjustment may be negative (DOMAIN.md 附件1).
+_NEGATIVE_ALLOWED = {"basic_budget_adjustment"}
+_BUILDINGS_LABEL = "楼堂馆所控制情况（完工项目名称）"
+_BUILDING_COLUMNS = (
+    ("B", "批复规模（㎡）", "approved_area"),
+    ("C", "实际规模（㎡）", "actual_area"),
+    ("D", "规模控制率", None),
+    ("E", "预算投资（万元）", "budget_investment"),
+    ("F", "实际投资（万元）", "actual_investment"),
+    ("G", "投资概算控制率", None),
+)
+_AUSTERITY_LABEL = "厉行节约保障措施"
+
+# Indicator tables of 附件2 and 附件3: column A carries the merged 绩效指标 label.
+_INDICATOR_COLUMNS = (
+    ("B", "一级指标", "level1"),
+    ("C", "二级指标", "level2"),
+    ("D", "三级指标", "name"),
+    ("E", "年度指标值", "target"),
+    ("F", "实际完成值", "actual"),
+    ("G", "分值", "weight"),
+    ("H", "得分", "score"),
+    ("I", "偏差原因分析及改进措施", "deviation"),
+    ("J", "是否适用", "applicable"),
+    ("K", "建议得分", None),
+)
+_INDICATOR_TEXTS = ("level1", "level2", "name", "target", "actual", "deviation")
+_INDICATOR_AMOUNTS = ("weight", "score")
+_TOTAL_LABEL = "总分"
+
+_SCORE_FUNDS_HEADERS = (
+    ("D", "年初预算数"),
+    ("E", "全年预算数"),
+    ("F", "全年执行数"),
+    ("G", "分值"),
+    ("H", "执行率"),
+    ("I", "得分"),
+)
+_SCORE_SOURCES = (
+    ("一般公共预算", "funds.by_source.general_budget"),
+    ("政府性基金拨款", "funds.by_source.government_fund"),
+    ("纳入专户管理的非税收入拨款", "funds.by_source.special_account"),
+    ("其他资金", "funds.by_source.other"),
+)
+_SCORE_NATURES = (("基本支出", "funds.by_nature.basic"), ("项目支出", "funds.by_nature.project"))
+_SCORE_INDICATOR_HEADER = 12
+
+_PROJECT_LINES = (
+    (5, "年度资金总额", "total"),
+    (6, "其中：当年财政拨款", "current_appropriation"),
+    (7, "上年结转资金", "carryover"),
+    (8, "其他资金", "other"),
+)
+_PROJECT_INDICATOR_HEADER = 11
+
+_SCORE_MERGES = ("A1:K1", "A3:A9", "A10:A11", "B10:F10", "G10:K10", "B11:F11", "G11:K11")
+_PROJECT_MERGES = (
+    "A1:K1",
+    "D2:K2",
+    "D3:F3",
+    "I3:K3",
+    "A4:A8",
+    "A9:A10",
+    "B9:F9",
+    "G9:K9",
+    "B10:F10",
+    "G10:K10",
+)
+
+_QUALITATIVE_LIST = '"' + ",".join(QUALITATIVE_GRADES) + '"'
+
+
+# Styles ----------------------------------------------------------------------------
+
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+_INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
+_COMPUTED_FILL = PatternFill("solid", fgColor="EDEDED")
+_LOCKED = Protection(locked=True)
+_UNLOCKED = Protection(locked=False)
+_WRAP = Alignment(wrap_text=True, vertical="center")
+_CENTER = Alignment(wrap_text=True, horizontal="center", vertical="center")
+# Excel's largest row height, in points.
+_MAX_ROW_HEIGHT = 409
+
+
+# Writing ---------------------------------------------------------------------------
+
+
+def workbook_from_document(*, document: FilingDocument, score: FilingScore) -> bytes:
+    """The .xlsx bytes of `document` in layout perfeval-xlsx/1.
+
+    `score` is `document_score(document=document, template=…)`; its figures fill
+    the locked computed cells (they are for reading only; import recomputes).
+    Amounts are numeric cells with format 0.00; texts are always string cells,
+    so a text starting with = + - @ never becomes a formula. Characters Excel
+    cannot store (C0 control characters other than tab and newlines) are
+    dropped. Pure function; callers check permissions.
+    """
+    data = document_to_dict(document=document)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.defined_names[LAYOUT_NAME] = DefinedName(LAYOUT_NAME, attr_text=f'"{LAYOUT_VERSION}"')
+    workbook.properties.creator = "perfeval"
+    workbook.properties.title = (
+        f"{document.department.name} {document.fiscal_year}年度部门整体支出绩效自评"
+    )
+
+    _write_profile(_SheetWriter(workbook.create_sheet(SHEET_PROFILE)), data)
+    _write_funds(_SheetWriter(workbook.create_sheet(SHEET_FUNDS)), data, score)
+    _write_basic(_SheetWriter(workbook.create_sheet(SHEET_BASIC)), data, score)
+    _write_score(_SheetWriter(workbook.create_sheet(SHEET_SCORE)), data, score)
+    for index, project in enumerate(data["projects"]):
+        sheet = workbook.create_sheet(f"{PROJECT_SHEET_PREFIX}{index + 1}")
+        _write_project(_SheetWriter(sheet), data, project, score.projects[index])
+
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def filing_workbook(*, filing: Filing) -> bytes:
+    """The workbook of a saved filing, scored with its scoring template.
+
+    Called by the export view and `filing_export --format xlsx`; the caller
+    checks that the user may see the filing.
+    """
+    document = filing_document(filing=filing)
+    score = document_score(document=document, template=filing.scoring_template)
+    return workbook_from_document(document=document, score=score)
+
+
+def blank_workbook(*, department: Department, fiscal_year: FiscalYear | int) -> bytes:
+    """An empty workbook for `department` and `fiscal_year`, pre-filled with
+    what is known already: the department and jurisdiction names, the year,
+    and from the department's filing of the year before (when there is one)
+    the profile texts, each 附件1 row's 本年决算数 as this year's 上年决算数, and
+    the project items by name with their 上年决算数.
+
+    `fiscal_year` is a FiscalYear or a year number. Called by the download view
+    of a department that has not started its filing; the caller checks the
+    user belongs to the department.
+    """
+    year = fiscal_year if isinstance(fiscal_year, int) else fiscal_year.year
+    document = FilingDocument(
+        fiscal_year=year,
+        department=doc.Department(
+            name=department.name,
+            jurisdiction=department.jurisdiction.name,
+            code=department.code,
+        ),
+    )
+    previous = Filing.objects.filter(department=department, fiscal_year__year=year - 1).first()
+    if previous is not None:
+        before = filing_document(filing=previous)
+        document.profile = doc.Profile(
+            organization=before.profile.organization,
+            functions=before.profile.functions,
+            goal_setting=before.profile.goal_setting,
+        )
+        for key in BASIC_ROW_KEYS:
+            document.basic_data.rows[key].prior_final = before.basic_data.rows[key].final
+        document.basic_data.project_items = [
+            doc.ProjectItem(name=item.name, prior_final=item.final)
+            for item in before.basic_data.project_items
+        ]
+    score = document_score(document=document, template=_template_for(fiscal_year, year))
+    return workbook_from_document(document=document, score=score)
+
+
+def _template_for(fiscal_year, year):
+    if isinstance(fiscal_year, FiscalYear):
+        return fiscal_year.default_template
+    known = FiscalYear.objects.filter(year=year).select_related("default_template").first()
+    # An unsaved template carries the model defaults (执行率 10 分, 90/80/60 bands).
+    return known.default_template if known else ScoringTemplate()
+
+
+class _SheetWriter:
+    """Writes cells with the workbook's styles: headers and labels locked,
+    inputs unlocked, computed values locked and grey."""
+
+    def __init__(self, sheet: Worksheet):
+        self.ws = sheet
+        sheet.protection.sheet = True
+        # Protected by default once the sheet is protected; resizing rows and
+        # columns to read long texts is harmless.
+        sheet.protection.formatRows = False
+        sheet.protection.formatColumns = False
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+
+    def widths(self, **widths):
+        for column, width in widths.items():
+            self.ws.column_dimensions[column].width = width
+
+    def _put(
+        self,
+        coord,
+        value,
+        *,
+        merge=None,
+        font=None,
+        fill=None,
+        alignment=_WRAP,
+        protection=_LOCKED,
+        number_format=None,
+        border=True,
+    ):
+        cell = self.ws[coord]
+        if isinstance(value, str):
+            _set_text(cell, value)
+        else:
+            cell.value = value
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if border:
+            cell.border = _BORDER
+        cell.alignment = alignment
+        cell.protection = protection
+        if number_format is not None:
+            cell.number_format = number_format
+        if merge:
+            # openpyxl copies the top-left cell's border to the range's edges
+            # when merging, so the cell is styled first.
+            self.ws.merge_cells(merge)
+        return cell
+
+    def title(self, merge, text):
+        coord = merge.split(":")[0]
+        self._put(
+            coord, text, merge=merge, font=Font(bold=True, size=14), alignment=_CENTER, border=False
+        )
+        self.ws.row_dimensions[int(re.sub(r"\D", "", coord))].height = 30
+
+    def note(self, merge, text):
+        self._put(merge.split(":")[0], text, merge=merge, border=False)
+
+    def header(self, coord, text, *, merge=None):
+        self._put(
+            coord, text, merge=merge, font=Font(bold=True), fill=_HEADER_FILL, alignment=_CENTER
+        )
+
+    def label(self, coord, text, *, merge=None, indent=0, bold=False):
+        alignment = Alignment(wrap_text=True, vertical="center", indent=indent)
+        self._put(coord, text, merge=merge, alignment=alignment, font=Font(bold=bold))
+
+    def blank(self, coord, *, merge=None):
+        self._put(coord, None, merge=merge)
+
+    def text(self, coord, value, *, merge=None):
+        self._put(
+            coord,
+            value or None,
+            merge=merge,
+            fill=_INPUT_FILL,
+            protection=_UNLOCKED,
+            number_format=TEXT_FORMAT,
+        )
+
+    def amount(self, coord, value):
+        self._put(
+            coord,
+            _decimal(value),
+            fill=_INPUT_FILL,
+            protection=_UNLOCKED,
+            number_format=AMOUNT_FORMAT,
+            alignment=Alignment(vertical="center"),
+        )
+
+    def count(self, coord, value):
+        self._put(
+            coord,
+            value,
+            fill=_INPUT_FILL,
+            protection=_UNLOCKED,
+            number_format=COUNT_FORMAT,
+            alignment=Alignment(vertical="center"),
+        )
+
+    def shown(self, coord, value, *, number_format=AMOUNT_FORMAT, merge=None):
+        """A computed or mirrored value: locked, grey, ignored on import."""
+        if isinstance(value, str) and not value:
+            value = None
+        self._put(
+            coord,
+            value,
+            merge=merge,
+            fill=_COMPUTED_FILL,
+            number_format=number_format,
+            alignment=_CENTER,
+        )
+
+    def fit(self, row, text, width):
+        """Make a row tall enough for `text` wrapped in `width` character units
+        (Excel does not grow rows holding merged cells by itself)."""
+        if not text:
+            return
+        lines = 0
+        for paragraph in str(text).split("\n"):
+            # CJK characters take two width units.
+            units = sum(2 if ord(char) > 0x2E7F else 1 for char in paragraph)
+            lines += max(1, math.ceil(units / max(width - 2, 1)))
+        height = min(_MAX_ROW_HEIGHT, max(20, 15 * lines + 4))
+        current = self.ws.row_dimensions[row].height or 0
+        self.ws.row_dimensions[row].height = max(current, height)
+
+
+def _set_text(cell, value):
+    # openpyxl reads a str starting with "=" as a formula; a user's text must
+    # stay text, so the type is forced back to string. quotePrefix makes Excel
+    # keep it literal when the cell is edited again.
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell.value = value
+    cell.data_type = "s"
+    if value[:1] in ("=", "+", "-", "@"):
+        cell.quotePrefix = True
+
+
+def _decimal(value):
+    return None if value is None else Decimal(value)
+
+
+def _get(data, path):
+    value = data
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def _footer(data):
+    contact = data["contact"]
+    return (
+        f"填表人：{contact['preparer'] or ''}　　填报日期：{contact['date'] or ''}　　"
+        f"联系电话：{contact['phone'] or ''}　　单位负责人签字：{contact['head'] or ''}"
+    )
+
+
+def _write_profile(w, data):
+    w.widths(A=36, B=34, C=34, D=34)
+    w.title("A1:D1", f"{data['fiscal_year']}年度 {data['department']['name']} 部门基本情况")
+    w.header("A2", "项目")
+    w.header("B2", "内容", merge="B2:D2")
+    for row, (path, label, kind) in enumerate(_PROFILE_ROWS, start=_PROFILE_FIRST_ROW):
+        merge = f"B{row}:D{row}"
+        if kind == _SECTION:
+            w.header(f"A{row}", label, merge=f"A{row}:D{row}")
+            continue
+        w.label(f"A{row}", label)
+        value = _get(data, path)
+        if kind == _INFO:
+            w.shown(
+                f"B{row}",
+                "" if value is None else value,
+                merge=merge,
+                number_format=COUNT_FORMAT if path == "fiscal_year" else TEXT_FORMAT,
+            )
+            w.ws[f"B{row}"].alignment = _WRAP
+        elif kind == _COUNT:
+            w.count(f"B{row}", value)
+        else:
+            w.text(f"B{row}", value, merge=merge)
+            w.fit(row, value, 102)
+
+
+def _write_funds(w, data, score):
+    funds = data["funds"]
+    w.widths(A=30, B=16, C=16, D=16, E=12, F=14, G=12)
+    w.title("A1:G1", f"{data['fiscal_year']}年度资金（万元）")
+    w.header("A2", "项目")
+    for column, header, _ in _FUND_COLUMNS:
+        w.header(f"{column}2", header)
+    w.header("E2", "分值")
+    w.header("F2", "执行率")
+    w.header("G2", "执行率得分")
+    w.label("A3", "年度资金总额", bold=True)
+    for column, _, key in _FUND_COLUMNS:
+        w.amount(f"{column}3", funds[key])
+    w.amount("E3", funds["weight"])
+    w.shown("F3", score.execution_rate, number_format=RATE_FORMAT)
+    w.shown("G3", score.execution_score)
+    w.note("A4:G4", "分值为空时按评分模板计分（默认 10 分）。执行率、执行率得分由系统计算。")
+    row = 5
+    for title, hint, lines in _FUNDS_GROUPS:
+        w.header(f"A{row}", title)
+        w.header(f"B{row}", "金额（万元）")
+        if hint:
+            w.note(f"C{row}:G{row}", hint)
+        for path, label in lines:
+            row += 1
+            w.label(f"A{row}", label, indent=1)
+            w.amount(f"B{row}", _get(data, path))
+        row += 2
+
+
+def _write_basic(w, data, score):
+    year = data["fiscal_year"]
+    basic = data["basic_data"]
+    w.widths(A=40, B=16, C=16, D=16, E=16, F=16, G=16)
+    w.title("A1:G1", f"{year}年度部门整体支出绩效评价基础数据表")
+    w.note("A2:G2", f"填报单位：{data['department']['name']}")
+    w.header("A3", "财政供养人员情况（人）", merge="A3:A4")
+    for column, header in zip("BCD", _staffing_headers(year), strict=True):
+        w.header(f"{column}3", header)
+    w.count("B4", data["staffing"]["authorized"])
+    w.count("C4", data["staffing"]["actual"])
+    w.shown("D4", score.staffing_control_rate, number_format=RATE_FORMAT)
+    w.header("A5", "经费控制情况（万元）")
+    for column, header in zip("BCD", _basic_headers(year), strict=True):
+        w.header(f"{column}5", header)
+
+    row = 6
+    for key in _BASIC_HEAD_KEYS:
+        _write_basic_row(w, row, key, basic["rows"][key])
+        row += 1
+    items = basic["project_items"]
+    for index in range(len(items) + SPARE_ROWS):
+        item = items[index] if index < len(items) else None
+        w.text(f"A{row}", item and item["name"])
+        w.ws[f"A{row}"].alignment = Alignment(wrap_text=True, vertical="center", indent=2)
+        for column, key in _BASIC_COLUMNS:
+            w.amount(f"{column}{row}", item and item[key])
+        row += 1
+    for key in _BASIC_TAIL_KEYS:
+        _write_basic_row(w, row, key, basic["rows"][key])
+        row += 1
+
+    w.header(f"A{row}", _BUILDINGS_LABEL)
+    for column, header, _ in _BUILDING_COLUMNS:
+        w.header(f"{column}{row}", header)
+    buildings = basic["buildings"]
+    for index in range(len(buildings) + SPARE_ROWS):
+        row += 1
+        building = buildings[index] if index < len(buildings) else None
+        rates = score.buildings[index] if building else None
+        w.text(f"A{row}", building and building["name"])
+        for column, _, key in _BUILDING_COLUMNS:
+            if key is not None:
+                w.amount(f"{column}{row}", building and building[key])
+        w.shown(f"D{row}", rates and rates.area_control_rate, number_format=RATE_FORMAT)
+        w.shown(f"G{row}", rates and rates.investment_control_rate, number_format=RATE_FORMAT)
+    row += 1
+    w.label(f"A{row}", _AUSTERITY_LABEL, bold=True)
+    w.text(f"B{row}", basic["austerity_measures"], merge=f"B{row}:G{row}")
+    w.fit(row, basic["austerity_measures"], 96)
+    w.note(f"A{row + 1}:G{row + 1}", _footer(data))
+    w.note(
+        f"A{row + 2}:G{row + 2}",
+        "说明：“项目支出”需要填报基本支出以外的所有项目支出情况，“公用经费”填报基本支出中的"
+        "一般商品和服务支出。空行不导入。",
+    )
+
+
+def _staffing_headers(year):
+    return ("编制数", f"{year}年实际在职人数", "控制率")
+
+
+def _basic_headers(year):
+    return (f"{year - 1}年决算数", f"{year}年预算数", f"{year}年决算数")
+
+
+def _write_basic_row(w, row, key, columns):
+    label, indent = _BASIC_LABELS[key]
+    w.label(f"A{row}", label, indent=indent, bold=indent == 0)
+    for column, name in _BASIC_COLUMNS:
+        w.amount(f"{column}{row}", columns[name])
+
+
+def _write_score(w, data, score):
+    funds = data["funds"]
+    _indicator_widths(w)
+    w.title("A1:K1", f"{data['fiscal_year']}年度部门整体支出绩效自评表")
+    w.label("A2", "预算单位名称", merge="A2:C2", bold=True)
+    w.shown("D2", data["department"]["name"], merge="D2:K2", number_format=TEXT_FORMAT)
+    w.header("A3", "年度预算申请（万元）", merge="A3:A9")
+    w.blank("B3", merge="B3:C3")
+    for column, header in _SCORE_FUNDS_HEADERS:
+        w.header(f"{column}3", header)
+    w.blank("J3", merge="J3:K3")
+    w.label("B4", "年度资金总额", merge="B4:C4")
+    w.shown("D4", _decimal(funds["initial_budget"]))
+    w.shown("E4", _decimal(funds["full_year_budget"]))
+    w.shown("F4", _decimal(funds["executed"]))
+    w.shown("G4", score.execution_weight)
+    w.shown("H4", score.execution_rate, number_format=RATE_FORMAT)
+    w.shown("I4", score.execution_score)
+    w.note("J4:K9", f"本栏数据取自“{SHEET_FUNDS}”工作表，请在该表填写。")
+    w.label("B5", "按收入性质分：", merge="B5:E5")
+    w.label("F5", "按支出性质分：", merge="F5:I5")
+    for offset, (label, path) in enumerate(_SCORE_SOURCES):
+        row = 6 + offset
+        w.label(f"B{row}", ("其中：" if offset == 0 else "") + label, merge=f"B{row}:D{row}")
+        w.shown(f"E{row}", _decimal(_get(data, path)))
+        if offset < len(_SCORE_NATURES):
+            label, path = _SCORE_NATURES[offset]
+            w.label(f"F{row}", ("其中：" if offset == 0 else "") + label, merge=f"F{row}:H{row}")
+            w.shown(f"I{row}", _decimal(_get(data, path)))
+        else:
+            w.blank(f"F{row}", merge=f"F{row}:H{row}")
+            w.blank(f"I{row}")
+    _write_goal(w, 10, data["overall_goal"])
+    _write_indicators(w, _SCORE_INDICATOR_HEADER, data["indicators"], score, _footer(data))
+
+
+def _write_project(w, data, project, score):
+    _indicator_widths(w)
+    w.title("A1:K1", f"{data['fiscal_year']}年度项目支出绩效自评表")
+    w.label("A2", "项目支出名称", merge="A2:C2", bold=True)
+    w.text("D2", project["name"], merge="D2:K2")
+    w.label("A3", "主管部门", merge="A3:C3", bold=True)
+    w.text("D3", project["department_in_charge"], merge="D3:F3")
+    w.label("G3", "实施单位", merge="G3:H3", bold=True)
+    w.text("I3", project["implementer"], merge="I3:K3")
+    w.header("A4", "项目资金（万元）", merge="A4:A8")
+    w.blank("B4", merge="B4:C4")
+    for column, header in _SCORE_FUNDS_HEADERS:
+        w.header(f"{column}4", header)
+    w.blank("J4", merge="J4:K4")
+    funds = project["funds"]
+    for row, label, key in _PROJECT_LINES:
+        w.label(f"B{row}", label, merge=f"B{row}:C{row}", bold=key == "total")
+        line = funds[key] or {}
+        for column, name in zip(
+            "DEF", ("initial_budget", "full_year_budget", "executed"), strict=True
+        ):
+            w.amount(f"{column}{row}", line.get(name))
+        if key == "total":
+            w.amount(f"G{row}", funds["weight"])
+            w.shown(f"H{row}", score.execution_rate, number_format=RATE_FORMAT)
+            w.shown(f"I{row}", score.execution_score)
+        else:
+            for column in "GHI":
+                w.blank(f"{column}{row}")
+        w.blank(f"J{row}", merge=f"J{row}:K{row}")
+    _write_goal(w, 9, project["goal"])
+    footer = "备注：一个一级项目支出一张表。" + _footer(data)
+    _write_indicators(w, _PROJECT_INDICATOR_HEADER, project["indicators"], score, footer)
+
+
+def _indicator_widths(w):
+    w.widths(A=10, B=12, C=14, D=26, E=16, F=16, G=9, H=9, I=24, J=9, K=10)
+    w.ws.page_setup.orientation = "landscape"
+
+
+def _write_goal(w, row, goal):
+    w.header(f"A{row}", "年度总体目标", merge=f"A{row}:A{row + 1}")
+    w.header(f"B{row}", "预期目标", merge=f"B{row}:F{row}")
+    w.header(f"G{row}", "实际完成情况", merge=f"G{row}:K{row}")
+    w.text(f"B{row + 1}", goal["expected"], merge=f"B{row + 1}:F{row + 1}")
+    w.text(f"G{row + 1}", goal["actual"], merge=f"G{row + 1}:K{row + 1}")
+    w.fit(row + 1, max(goal["expected"] or "", goal["actual"] or "", key=len), 60)
+
+
+def _write_indicators(w, header_row, indicators, score, footer):
+    ws = w.ws
+    count = max(len(indicators) + SPARE_ROWS, MIN_INDICATOR_ROWS)
+    first, last = header_row + 1, header_row + count
+    w.header(f"A{header_row}", "绩效指标", merge=f"A{header_row}:A{last}")
+    for column, header, _ in _INDICATOR_COLUMNS:
+        w.header(f"{column}{header_row}", header)
+    for offset in range(count):
+        row = first + offset
+        indicator = indicators[offset] if offset < len(indicators) else None
+        for column, _, key in _INDICATOR_COLUMNS:
+            coord = f"{column}{row}"
+            if key is None:
+                suggested = score.indicators[offset].suggested_score if indicator else None
+                w.shown(coord, suggested)
+            elif key in _INDICATOR_AMOUNTS:
+                w.amount(coord, indicator and indicator[key])
+            elif key == "applicable":
+                value = None
+                if indicator:
+                    value = APPLICABLE if indicator["applicable"] else NOT_APPLICABLE
+                w.text(coord, value)
+                ws[coord].alignment = _CENTER
+            else:
+                w.text(coord, indicator and indicator[key])
+        if indicator:
+            w.fit(row, max((indicator[key] or "" for key in _INDICATOR_TEXTS), key=len), 24)
+
+    # OOXML's showDropDown="1" *hides* the in-cell arrow, so it stays False.
+    # Actuals are often numbers, so any value is allowed (no error message).
+    actual = DataValidation(
+        type="list",
+        formula1=_QUALITATIVE_LIST,
+        allow_blank=True,
+        showDropDown=False,
+        showErrorMessage=False,
+        showInputMessage=True,
+        promptTitle="实际完成值",
+        prompt="填写实际数值，定性指标可从列表选择等级。",
+    )
+    applicable = DataValidation(
+        type="list",
+        formula1=f'"{APPLICABLE},{NOT_APPLICABLE}"',
+        allow_blank=True,
+        showDropDown=False,
+        showErrorMessage=True,
+        errorTitle="是否适用",
+        error="请选择“适用”或“不适用”；空白视为适用。",
+    )
+    actual.add(f"F{first}:F{last}")
+    applicable.add(f"J{first}:J{last}")
+    ws.add_data_validation(actual)
+    ws.add_data_validation(applicable)
+
+    total = last + 1
+    w.label(f"A{total}", _TOTAL_LABEL, merge=f"A{total}:F{total}", bold=True)
+    w.shown(f"G{total}", score.max_score)
+    w.shown(f"H{total}", score.total_score)
+    w.note(f"I{total}:K{total}", "分值列为满分，得分列为总分（含执行率得分）。")
+    w.label(f"A{total + 1}", "换算得分（总分 ÷ 满分 × 100）", merge=f"A{total + 1}:F{total + 1}")
+    w.blank(f"G{total + 1}")
+    w.shown(f"H{total + 1}", score.normalized_score)
+    w.label(f"A{total + 2}", "等次", merge=f"A{total + 2}:F{total + 2}")
+    w.blank(f"G{total + 2}")
+    w.shown(f"H{total + 2}", score.grade, number_format=TEXT_FORMAT)
+    w.note(f"A{total + 3}:K{total + 3}", footer)
+
+
+# Reading: the container -------------------------------------------------------------
+
+
+def _setting(name, default):
+    return int(getattr(settings, name, default))
+
+
+def _megabytes(size):
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _check_container(data: bytes) -> None:
+    """Refuse files that are not a plain .xlsx, or whose size would make
+    reading them expensive, before any XML is parsed."""
+    max_bytes = _setting("PERFEVAL_XLSX_MAX_BYTES", DEFAULT_MAX_BYTES)
+    if len(data) > max_bytes:
+        raise WorkbookError(
+            f"文件过大（{_megabytes(len(data))}），工作簿不能超过 {_megabytes(max_bytes)}。"
+        )
+    if data[:8] == OLE2_MAGIC:
+        raise WorkbookError(
+            "这是旧版 Excel 97-2003 工作簿（.xls）或加密的工作簿，"
+            "请在 Excel 中取消密码并另存为 .xlsx 后上传。"
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        raise WorkbookError(
+            "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx。"
+        ) from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_ZIP_ENTRIES:
+            raise WorkbookError(f"工作簿包含的部件过多（{len(entries)} 个），无法读取。")
+        max_uncompressed = _setting(
+            "PERFEVAL_XLSX_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES
+        )
+        # zipfile never inflates an entry beyond its declared size, so the
+        # declared sizes bound what openpyxl will read.
+        declared = sum(entry.file_size for entry in entries)
+        if declared > max_uncompressed:
+            raise WorkbookError(
+                f"工作簿解压后达 {_megabytes(declared)}，超过上限 {_megabytes(max_uncompressed)}"
+                "（疑似压缩炸弹），拒绝读取。"
+            )
+        names = {entry.filename.lower() for entry in entries}
+        content_types = b""
+        if "[content_types].xml" in names:
+            content_types = _read_entry(archive, "[Content_Types].xml").lower()
+        if b"sheet.binary" in content_types:
+            raise WorkbookError("不接受二进制工作簿（.xlsb），请另存为 .xlsx 后上传。")
+        if any(name.endswith("vbaproject.bin") for name in names) or (
+            b"macroenabled" in content_types
+        ):
+            raise WorkbookError("不接受启用宏的工作簿（.xlsm），请另存为 .xlsx（不含宏）后上传。")
+        if "xl/workbook.xml" not in names:
+            raise WorkbookError("文件不是有效的 Excel 工作簿（缺少 xl/workbook.xml）。")
+        _check_rows(archive, entries)
+
+
+def _read_entry(archive, name):
+    for entry in archive.infolist():
+        if entry.filename.lower() == name.lower():
+            return archive.read(entry)
+    return b""
+
+
+_TAG_PREFIX = rb"(?:[A-Za-z_][\w.\-]*:)?"
+_DIMENSION = re.compile(rb"<" + _TAG_PREFIX + rb"dimension\b[^>]*?\bref=[\"']([^\"']*)[\"']")
+_ROW = re.compile(rb"<" + _TAG_PREFIX + rb"row(?=[\s/>])([^>]*)")
+_ROW_NUMBER = re.compile(rb"\br=[\"'](\d+)[\"']")
+_CELL = re.compile(rb"<" + _TAG_PREFIX + rb"c(?=[\s/>])")
+_CHUNK = 1024 * 1024
+
+
+def _check_rows(archive, entries):
+    """Count the rows of every sheet from its raw XML (the <dimension> element,
+    the <row> elements and their numbers) without parsing it, so a sheet that
+    claims or holds a million rows is refused in milliseconds."""
+    max_rows = _setting("PERFEVAL_XLSX_MAX_ROWS", DEFAULT_MAX_ROWS)
+    max_cells = max_rows * MAX_COLUMNS
+    for entry in entries:
+        if entry.is_dir() or not entry.filename.lower().endswith(".xml"):
+            continue
+        highest = row_elements = cells = 0
+        with archive.open(entry) as stream:
+            pending = b""
+            while True:
+                chunk = stream.read(_CHUNK)
+                buffer = pending + chunk
+                # Keep an unfinished tag for the next round so no tag is split;
+                # a "tag" longer than two chunks is no row and is let go.
+                cut = buffer.rfind(b"<") if chunk else -1
+                if cut < 0 or len(buffer) - cut > 2 * _CHUNK:
+                    cut = len(buffer)
+                complete, pending = buffer[:cut], buffer[cut:]
+                for match in _DIMENSION.finditer(complete):
+                    highest = max(highest, _last_row(match.group(1)))
+                for match in _ROW.finditer(complete):
+                    row_elements += 1
+                    number = _ROW_NUMBER.search(match.group(1))
+                    if number:
+                        highest = max(highest, int(number.group(1)))
+                cells += len(_CELL.findall(complete))
+                rows = max(highest, row_elements)
+                if rows > max_rows or cells > max_cells:
+                    _refuse_size(archive, entry.filename, rows, cells, max_rows)
+                if not chunk:
+                    break
+
+
+def _last_row(ref):
+    match = re.search(rb"(\d+)\s*$", ref)
+    return int(match.group(1)) if match else 0
+
+
+def _refuse_size(archive, part, rows, cells, max_rows):
+    sheet = _sheet_titles(archive).get(part)
+    where = f"工作表“{sheet}”" if sheet else f"工作簿部件 {part}"
+    if rows > max_rows:
+        message = f"{where}有 {rows} 行，超过上限 {max_rows} 行，拒绝读取。"
+    else:
+        message = f"{where}的单元格过多（超过 {cells} 个），拒绝读取。"
+    raise WorkbookError(message)
+
+
+def _sheet_titles(archive) -> dict[str, str]:
+    """Part name → sheet title, from xl/workbook.xml and its relationships
+    (parsed with defusedxml); empty when they cannot be read."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    relationship = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        workbook = SafeElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relations = SafeElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except Exception:  # a best-effort label for an error message, never a reason to fail
+        return {}
+    targets = {}
+    for rel in relations:
+        target = rel.get("Target", "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        targets[rel.get("Id")] = posixpath.normpath(part)
+    return {
+        targets.get(sheet.get(relationship), ""): sheet.get("name", "")
+        for sheet in workbook.iter(f"{main}sheet")
+    }
+
+
+def _load(data):
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about extensions it drops (e.g. LibreOffice's data
+            # validation extensions); nothing read from the workbook is in them.
+            warnings.simplefilter("ignore", UserWarning)
+            return load_workbook(
+                io.BytesIO(data), data_only=False, keep_links=False, rich_text=False
+            )
+    except Exception as error:
+        # openpyxl wraps what its parser raised in a ValueError, so the cause
+        # is looked for along the chain.
+        cause = error
+        while cause is not None:
+            if isinstance(cause, DefusedXmlException):
+                raise WorkbookError("文件包含不安全的 XML（实体扩展），拒绝读取。") from None
+            cause = cause.__cause__ or cause.__context__
+        # Anything else (KeyError, ValueError, TypeError, ParseError …) means a
+        # damaged file; the officer needs one answer.
+        raise WorkbookError(
+            "工作簿已损坏或不是 Excel 2007 及以上版本的 .xlsx 文件，无法读取。"
+        ) from None
+
+
+# Reading: cells ---------------------------------------------------------------------
+
+_NUMBER_TEXT = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def _norm(value):
+    return "" if value is None else re.sub(r"\s+", "", str(value))
+
+
+def _short(value):
+    text = str(value)
+    return text if len(text) <= 30 else text[:30] + "…"
+
+
+@dataclass
+class _Where:
+    sheet: str
+    cell: str
+
+
+class _SheetReader:
+    """Reads one worksheet against the layout; every problem is a WorkbookError
+    naming this sheet and the cell."""
+
+    def __init__(self, sheet: Worksheet, where: dict[str, _Where]):
+        self.ws = sheet
+        self.name = sheet.title
+        self.where = where
+        max_rows = _setting("PERFEVAL_XLSX_MAX_ROWS", DEFAULT_MAX_ROWS)
+        if sheet.max_row > max_rows:
+            raise WorkbookError(f"有 {sheet.max_row} 行，超过上限 {max_rows} 行。", self.name)
+
+    def fail(self, coord, message):
+        raise WorkbookError(message, sheet=self.name, cell=coord)
+
+    def value(self, coord):
+        return self.ws[coord].value
+
+    def expect(self, coord, expected):
+        actual = self.value(coord)
+        if _norm(actual) != _norm(expected):
+            shown = f"“{_short(actual)}”" if _norm(actual) else "空"
+            self.fail(
+                coord,
+                f"应为“{expected}”，实际为{shown}。表格结构与导出时不一致"
+                "（请勿插入、删除或移动行列），请重新下载模板填写。",
+            )
+
+    def expect_merged(self, *refs):
+        merged = {str(item) for item in self.ws.merged_cells.ranges}
+        for ref in refs:
+            if ref not in merged:
+                self.fail(ref, "表头的合并单元格缺失或被移动（请勿合并、拆分或移动表头单元格）。")
+
+    def _cell(self, coord, label, instead):
+        cell = self.ws[coord]
+        if cell.data_type == "f" or isinstance(cell.value, ArrayFormula | DataTableFormula):
+            self.fail(coord, f"{label}含公式，请改为{instead}。")
+        if cell.data_type == "e":
+            self.fail(coord, f"{label}为错误值 {cell.value}，请改为{instead}。")
+        return cell
+
+    def is_blank(self, coord):
+        value = self.ws[coord].value
+        return value is None or (isinstance(value, str) and not value.strip())
+
+    def text(self, coord, label, path=None):
+        """A text cell as str ("" when empty). Numbers and dates typed into a
+        text cell are read as they are shown."""
+        cell = self._cell(coord, label, "文字")
+        value = cell.value
+        if path is not None:
+            self.where[path] = _Where(self.name, coord)
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, datetime):
+            return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+        if isinstance(value, date | time):
+            return value.isoformat()
+        if isinstance(value, timedelta):
+            return str(value)
+        if isinstance(value, int | float | Decimal):
+            number = _to_decimal(value)
+            if number is None:
+                self.fail(coord, f"{label}不是有效的数值。")
+            if "%" in (cell.number_format or ""):
+                return _plain(number * 100) + "%"
+            return _plain(number)
+        self.fail(coord, f"{label}无法识别，请改为文字。")
+
+    def amount(self, coord, label, path, *, allow_negative=False):
+        """An amount (万元, 分值, 得分, ㎡) as a decimal string, or None when
+        empty: a number with at most 2 decimals, not negative unless allowed."""
+        number = self._number(coord, label, path)
+        if number is None:
+            return None
+        if number != quantize(number):
+            self.fail(coord, f"{label}最多两位小数，实际为 {_plain(number)}。")
+        if number < 0 and not allow_negative:
+            self.fail(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+        return str(quantize(number))
+
+    def count(self, coord, label, path):
+        """A number of people: a whole number ≥ 0, or None when empty."""
+        number = self._number(coord, label, path)
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            self.fail(coord, f"{label}应为整数，实际为 {_plain(number)}。")
+        if number < 0:
+            self.fail(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+        return int(number)
+
+    def _number(self, coord, label, path):
+        cell = self._cell(coord, label, "数值")
+        self.where[path] = _Where(self.name, coord)
+        value = cell.value
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            self.fail(coord, f"{label}不是数字（逻辑值 {value}）。")
+        if isinstance(value, datetime | date | time | timedelta):
+            self.fail(coord, f"{label}不是数字（单元格为日期或时间）。")
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not _NUMBER_TEXT.fullmatch(text):
+                self.fail(coord, f"{label}不是数字：“{_short(value)}”。")
+            number = Decimal(text)
+        elif isinstance(value, int | float | Decimal):
+            number = _to_decimal(value)
+            if number is None:
+                self.fail(coord, f"{label}不是有效的数值。")
+        else:
+            self.fail(coord, f"{label}不是数字。")
+        if abs(number) >= MAX_AMOUNT:
+            self.fail(coord, f"{label}数值过大：{_short(value)}。")
+        # "-0" would read back as "-0.00".
+        return abs(number) if number == 0 else number
+
+
+def _to_decimal(value):
+    """The exact decimal a cell holds: openpyxl returns floats, whose shortest
+    repr is the text stored in the file (so 1007.3 stays 1007.3)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = repr(value)
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+def _plain(number: Decimal) -> str:
+    """A decimal as people write it: no exponent, no trailing zeros."""
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+# Reading: the sheets ----------------------------------------------------------------
+
+
+def document_from_workbook(
+    *, data: bytes, department_name: str, jurisdiction_name: str, year: int
+) -> FilingDocument:
+    """Read an uploaded workbook (layout perfeval-xlsx/1) into a FilingDocument
+    for `department_name` in `jurisdiction_name`, fiscal year `year`.
+
+    Refused, with a WorkbookError naming the sheet and cell where there is one:
+    files over settings.PERFEVAL_XLSX_MAX_BYTES (10 MB); .xls and encrypted
+    files; anything not a zip; more than PERFEVAL_XLSX_MAX_UNCOMPRESSED_BYTES
+    (50 MB) declared uncompressed size; macros (.xlsm) and .xlsb; XML with
+    entity declarations (billion laughs, external entities); a sheet with more
+    than PERFEVAL_XLSX_MAX_ROWS (5000) rows; another layout version; a missing
+    sheet; header cells or header merges that moved (inserted or deleted
+    columns/rows); a workbook of another department or year; a formula or an
+    error value in an input cell; text in a number cell; more than 2 decimals;
+    a negative amount (except 部门基本支出预算调整); and whatever the
+    `perfeval-filing/1` reader refuses (missing 一级指标 or names, too long
+    texts, a bad date, 分值/得分 on a 不适用 row).
+
+    Empty rows are ignored; computed cells are ignored. Nothing is written:
+    the caller saves the document (e.g. with `filing_import(replace=True)`)
+    after checking the user may edit the filing.
+    """
+    if not check_openpyxl_uses_defusedxml():
+        raise WorkbookError("服务器未启用安全的 XML 解析（defusedxml），暂不能导入工作簿。")
+    data = bytes(data)
+    _check_container(data)
+    workbook = _load(data)
+
+    layout = workbook.defined_names.get(LAYOUT_NAME)
+    if layout is not None and layout.attr_text.strip('"') != LAYOUT_VERSION:
+        raise WorkbookError(
+            f"工作簿版本为 {_short(layout.attr_text)}，本系统读取 {LAYOUT_VERSION}，"
+            "请重新下载模板填写。"
+        )
+    for name in REQUIRED_SHEETS:
+        if name not in workbook.sheetnames:
+            raise WorkbookError(
+                "缺少此工作表（请勿删除或重命名工作表），请重新下载模板填写。", name
+            )
+        if not isinstance(workbook[name], Worksheet):
+            raise WorkbookError("应为普通工作表。", name)
+
+    where: dict[str, _Where] = {}
+    raw = {
+        "format": "perfeval-filing/1",
+        "fiscal_year": year,
+        "department": {"name": department_name, "jurisdiction": jurisdiction_name},
+    }
+    _read_profile(
+        _SheetReader(workbook[SHEET_PROFILE], where),
+        raw,
+        department_name=department_name,
+        jurisdiction_name=jurisdiction_name,
+        year=year,
+    )
+    _read_funds(_SheetReader(workbook[SHEET_FUNDS], where), raw)
+    _read_basic(_SheetReader(workbook[SHEET_BASIC], where), raw, year)
+    _read_score(_SheetReader(workbook[SHEET_SCORE], where), raw)
+    raw["projects"] = []
+    for sheet in _project_sheets(workbook):
+        project = _read_project(_SheetReader(sheet, where), f"projects[{len(raw['projects'])}]")
+        if project is not None:
+            raw["projects"].append(project)
+
+    try:
+        return document_from_json(raw)
+    except DocumentError as error:
+        place = _place(where, error.path)
+        if place is None:
+            raise WorkbookError(error.message) from None
+        raise WorkbookError(error.message, place.sheet, place.cell) from None
+
+
+def _place(where, path):
+    """The cell of a document path, or of its nearest parent that has one."""
+    while path:
+        if path in where:
+            return where[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        if cut <= 0:
+            return None
+        path = path[:cut]
+    return None
+
+
+def _project_sheets(workbook):
+    """Sheets named 附件3-N (N a number), in the order of N."""
+    numbered = []
+    for sheet in workbook.worksheets:
+        if sheet.title.startswith(PROJECT_SHEET_PREFIX):
+            number = sheet.title[len(PROJECT_SHEET_PREFIX) :]
+            if not number.isdigit():
+                raise WorkbookError(
+                    f"项目表的工作表名称应为“{PROJECT_SHEET_PREFIX}序号”，如“{PROJECT_SHEET_PREFIX}2”。",
+                    sheet.title,
+                )
+            numbered.append((int(number), sheet))
+    return [sheet for _, sheet in sorted(numbered, key=lambda pair: pair[0])]
+
+
+def _put(raw, path, value):
+    parts = path.split(".")
+    target = raw
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def _read_profile(r, raw, *, department_name, jurisdiction_name, year):
+    r.expect("A2", "项目")
+    r.expect("B2", "内容")
+    r.expect_merged("A1:D1", "B2:D2")
+    expected = {
+        "department.name": department_name,
+        "department.jurisdiction": jurisdiction_name,
+        "fiscal_year": year,
+    }
+    for row, (path, label, kind) in enumerate(_PROFILE_ROWS, start=_PROFILE_FIRST_ROW):
+        r.expect(f"A{row}", label)
+        coord = f"B{row}"
+        if kind == _SECTION:
+            continue
+        if kind == _INFO:
+            if path in expected:
+                found = r.value(coord)
+                if _norm(found) != _norm(expected[path]):
+                    r.fail(
+                        coord,
+                        f"工作簿的{label}为“{_short(found or '')}”，与要导入的"
+                        f"“{department_name} {year}年度”不符，请下载本部门本年度的模板。",
+                    )
+            elif path == "department.code":
+                _put(raw, path, r.text(coord, label, path))
+            else:
+                _put(raw, path, r.text(coord, label, path) or None)
+        elif kind == _COUNT:
+            _put(raw, path, r.count(coord, label, path))
+        else:
+            _put(raw, path, r.text(coord, label, path))
+
+
+def _read_funds(r, raw):
+    r.expect("A2", "项目")
+    for column, header, _ in _FUND_COLUMNS:
+        r.expect(f"{column}2", header)
+    r.expect("E2", "分值")
+    r.expect_merged("A1:G1")
+    r.expect("A3", "年度资金总额")
+    for column, header, key in _FUND_COLUMNS:
+        _put(raw, f"funds.{key}", r.amount(f"{column}3", header, f"funds.{key}"))
+    _put(raw, "funds.weight", r.amount("E3", "分值", "funds.weight"))
+    row = 5
+    for title, _, lines in _FUNDS_GROUPS:
+        r.expect(f"A{row}", title)
+        r.expect(f"B{row}", "金额（万元）")
+        for path, label in lines:
+            row += 1
+            r.expect(f"A{row}", label)
+            _put(raw, path, r.amount(f"B{row}", label, path))
+        row += 2
+
+
+def _read_basic(r, raw, year):
+    r.expect("A3", "财政供养人员情况（人）")
+    for column, header in zip("BCD", _staffing_headers(year), strict=True):
+        r.expect(f"{column}3", header)
+    r.expect("A5", "经费控制情况（万元）")
+    headers = _basic_headers(year)
+    for column, header in zip("BCD", headers, strict=True):
+        r.expect(f"{column}5", header)
+    r.expect_merged("A1:G1", "A3:A4")
+    _put(raw, "staffing.authorized", r.count("B4", "编制数", "staffing.authorized"))
+    _put(raw, "staffing.actual", r.count("C4", "实际在职人数", "staffing.actual"))
+
+    rows = {}
+    row = 6
+    for key in _BASIC_HEAD_KEYS:
+        rows[key] = _read_basic_row(r, row, key, headers)
+        row += 1
+    tail = _find_rows(r, row, [_BASIC_LABELS[key][0] for key in _BASIC_TAIL_KEYS[:2]])
+    items = []
+    for item_row in range(row, tail):
+        if all(r.is_blank(f"{column}{item_row}") for column in "ABCD"):
+            continue
+        path = f"basic_data.project_items[{len(items)}]"
+        item = {"name": r.text(f"A{item_row}", "项目名称", f"{path}.name")}
+        for (column, key), header in zip(_BASIC_COLUMNS, headers, strict=True):
+            item[key] = r.amount(f"{column}{item_row}", header, f"{path}.{key}")
+        items.append(item)
+    row = tail
+    for key in _BASIC_TAIL_KEYS:
+        rows[key] = _read_basic_row(r, row, key, headers)
+        row += 1
+
+    r.expect(f"A{row}", _BUILDINGS_LABEL)
+    for column, header, _ in _BUILDING_COLUMNS:
+        r.expect(f"{column}{row}", header)
+    austerity = _find_rows(r, row + 1, [_AUSTERITY_LABEL])
+    buildings = []
+    for building_row in range(row + 1, austerity):
+        inputs = ["A"] + [column for column, _, key in _BUILDING_COLUMNS if key]
+        if all(r.is_blank(f"{column}{building_row}") for column in inputs):
+            continue
+        path = f"basic_data.buildings[{len(buildings)}]"
+        building = {"name": r.text(f"A{building_row}", "楼堂馆所名称", f"{path}.name")}
+        for column, header, key in _BUILDING_COLUMNS:
+            if key:
+                building[key] = r.amount(f"{column}{building_row}", header, f"{path}.{key}")
+        buildings.append(building)
+    r.expect_merged(f"B{austerity}:G{austerity}")
+    raw["basic_data"] = {
+        "rows": rows,
+        "project_items": items,
+        "buildings": buildings,
+        "austerity_measures": r.text(
+            f"B{austerity}", _AUSTERITY_LABEL, "basic_data.austerity_measures"
+        ),
+    }
+
+
+def _read_basic_row(r, row, key, headers):
+    label = _BASIC_LABELS[key][0]
+    r.expect(f"A{row}", label)
+    return {
+        name: r.amount(
+            f"{column}{row}",
+            f"{label}·{header}",
+            f"basic_data.rows.{key}.{name}",
+            allow_negative=key in _NEGATIVE_ALLOWED,
+        )
+        for (column, name), header in zip(_BASIC_COLUMNS, headers, strict=True)
+    }
+
+
+def _find_rows(r, start, labels, column="A"):
+    """The first row from `start` where `labels` stand in consecutive rows of
+    `column` (two labels in a row cannot be mistaken for a typed name)."""
+    wanted = [_norm(label) for label in labels]
+    for row in range(start, r.ws.max_row + 1):
+        if all(
+            _norm(r.value(f"{column}{row + offset}")) == label
+            for offset, label in enumerate(wanted)
+        ):
+            return row
+    r.fail(f"{column}{start}", f"找不到“{labels[0]}”行（请勿删除或改写表格的固定行）。")
+
+
+def _read_score(r, raw):
+    # Header texts first: after an inserted column they say more than a
+    # merged range that moved with it.
+    r.expect("A2", "预算单位名称")
+    r.expect("A3", "年度预算申请（万元）")
+    for column, header in _SCORE_FUNDS_HEADERS:
+        r.expect(f"{column}3", header)
+    r.expect("B4", "年度资金总额")
+    _expect_goal(r, 10)
+    _expect_indicator_headers(r, _SCORE_INDICATOR_HEADER)
+    r.expect_merged(*_SCORE_MERGES)
+    raw["overall_goal"] = _read_goal(r, 10, "overall_goal")
+    raw["indicators"] = _read_indicators(r, _SCORE_INDICATOR_HEADER, "indicators")
+
+
+def _read_project(r, path):
+    r.expect("A2", "项目支出名称")
+    r.expect("A3", "主管部门")
+    r.expect("G3", "实施单位")
+    r.expect("A4", "项目资金（万元）")
+    for column, header in _SCORE_FUNDS_HEADERS:
+        r.expect(f"{column}4", header)
+    for row, label, _ in _PROJECT_LINES:
+        r.expect(f"B{row}", label)
+    _expect_goal(r, 9)
+    _expect_indicator_headers(r, _PROJECT_INDICATOR_HEADER)
+    r.expect_merged(*_PROJECT_MERGES)
+    project = {
+        "name": r.text("D2", "项目支出名称", f"{path}.name"),
+        "department_in_charge": r.text("D3", "主管部门", f"{path}.department_in_charge"),
+        "implementer": r.text("I3", "实施单位", f"{path}.implementer"),
+        "funds": {"weight": r.amount("G5", "分值", f"{path}.funds.weight")},
+    }
+    for row, label, key in _PROJECT_LINES:
+        line_path = f"{path}.funds.{key}"
+        project["funds"][key] = {
+            name: r.amount(f"{column}{row}", f"{label}·{header}", f"{line_path}.{name}")
+            for column, header, name in (
+                ("D", "年初预算数", "initial_budget"),
+                ("E", "全年预算数", "full_year_budget"),
+                ("F", "全年执行数", "executed"),
+            )
+        }
+    project["goal"] = _read_goal(r, 9, f"{path}.goal")
+    project["indicators"] = _read_indicators(r, _PROJECT_INDICATOR_HEADER, f"{path}.indicators")
+    if _project_is_empty(project):
+        return None
+    return project
+
+
+def _project_is_empty(project):
+    texts = (project["name"], project["department_in_charge"], project["implementer"])
+    amounts = [project["funds"]["weight"]]
+    for key in ("total", "current_appropriation", "carryover", "other"):
+        amounts += project["funds"][key].values()
+    return (
+        not any(text.strip() for text in texts)
+        and all(amount is None for amount in amounts)
+        and not any(text.strip() for text in project["goal"].values())
+        and not project["indicators"]
+    )
+
+
+def _expect_goal(r, row):
+    r.expect(f"A{row}", "年度总体目标")
+    r.expect(f"B{row}", "预期目标")
+    r.expect(f"G{row}", "实际完成情况")
+
+
+def _read_goal(r, row, path):
+    return {
+        "expected": r.text(f"B{row + 1}", "预期目标", f"{path}.expected"),
+        "actual": r.text(f"G{row + 1}", "实际完成情况", f"{path}.actual"),
+    }
+
+
+def _expect_indicator_headers(r, header_row):
+    r.expect(f"A{header_row}", "绩效指标")
+    for column, header, _ in _INDICATOR_COLUMNS:
+        r.expect(f"{column}{header_row}", header)
+
+
+def _read_indicators(r, header_row, path):
+    total = _find_rows(r, header_row + 1, [_TOTAL_LABEL])
+    inputs = [column for column, _, key in _INDICATOR_COLUMNS if key and key != "applicable"]
+    indicators = []
+    for row in range(header_row + 1, total):
+        applicable_text = _norm(r.value(f"J{row}"))
+        if all(r.is_blank(f"{column}{row}") for column in inputs) and applicable_text in (
+            "",
+            APPLICABLE,
+        ):
+            continue
+        row_path = f"{path}[{len(indicators)}]"
+        indicator = {}
+        for column, header, key in _INDICATOR_COLUMNS:
+            coord = f"{column}{row}"
+            if key in _INDICATOR_TEXTS:
+                indicator[key] = r.text(coord, header, f"{row_path}.{key}")
+            elif key in _INDICATOR_AMOUNTS:
+                indicator[key] = r.amount(coord, header, f"{row_path}.{key}")
+        applicable = r.text(f"J{row}", "是否适用", f"{row_path}.applicable").strip()
+        if applicable not in ("", APPLICABLE, NOT_APPLICABLE):
+            r.fail(
+                f"J{row}",
+                f"是否适用应为“{APPLICABLE}”或“{NOT_APPLICABLE}”，实际为“{_short(applicable)}”。",
+            )
+        indicator["applicable"] = applicable != NOT_APPLICABLE
+        if not indicator["applicable"]:
+            for column, key, header in (("G", "weight", "分值"), ("H", "score", "得分")):
+                if indicator[key] is not None:
+                    r.fail(f"{column}{row}", f"不适用的指标不能填写{header}，请清空或改为“适用”。")
+        indicators.append(indicator)
+    return indicators
