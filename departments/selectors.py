@@ -1,5 +1,8 @@
 """Who may act where: reads of memberships, shared by every permission check."""
 
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q
+
 from .models import Department, Jurisdiction, Membership
 
 
@@ -43,3 +46,20 @@ def departments_officered_by(*, user):
     return Department.objects.filter(
         memberships__user=user, memberships__role=Membership.Role.OFFICER
     ).distinct()
+
+
+def users_with_memberships(*, q: str = ""):
+    """Every user account, active first then by username, with its roles loaded
+    (for 用户管理); `q` matches username, name or e-mail."""
+    users = get_user_model().objects.order_by("-is_active", "username")
+    q = q.strip()
+    if q:
+        users = users.filter(
+            Q(username__icontains=q) | Q(first_name__icontains=q) | Q(email__icontains=q)
+        )
+    return users.prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.select_related("department__jurisdiction", "jurisdiction"),
+        )
+    )

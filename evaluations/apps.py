@@ -12,7 +12,7 @@ class EvaluationsConfig(AppConfig):
         # own table, FilingTransition.
         from auditlog.registry import auditlog
 
-        from . import models
+        from . import checks, models  # noqa: F401  (importing checks registers them)
 
         auditlog.register(models.Filing, exclude_fields=["updated_at", "version"])
         for part in (

@@ -403,3 +403,19 @@ class ImportForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+
+
+class TransitionForm(forms.Form):
+    """The form behind a status button: the reason or comment, and the status
+    the page showed (so a move decided on an outdated page is refused). Whether
+    a reason is required, and how long it must be, is the workflow service's
+    rule, not the form's."""
+
+    comment = forms.CharField(
+        label="意见",
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        error_messages=TEXT_ERRORS,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
+    status = forms.CharField(required=False, widget=forms.HiddenInput)

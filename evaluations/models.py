@@ -154,6 +154,19 @@ class Filing(models.Model):
     error_count = models.PositiveIntegerField(_("错误数"), default=0, editable=False)
     warning_count = models.PositiveIntegerField(_("警告数"), default=0, editable=False)
 
+    # The report frozen at approval (DOMAIN.md): rendered once by a background
+    # task, downloads return exactly these bytes; reopening discards them.
+    report_pdf = models.FileField(
+        _("审核版报告"), upload_to="reports/%Y/", blank=True, editable=False
+    )
+    report_sha256 = models.CharField(_("报告 SHA-256"), max_length=64, blank=True, editable=False)
+    report_size = models.PositiveIntegerField(
+        _("报告字节数"), null=True, blank=True, editable=False
+    )
+    report_rendered_at = models.DateTimeField(
+        _("报告生成时间"), null=True, blank=True, editable=False
+    )
+
     # 附件2 年度总体目标
     goal_expected = text_field(_("预期目标"))
     goal_actual = text_field(_("实际完成情况"))
@@ -189,8 +202,24 @@ class Filing(models.Model):
     def is_editable(self):
         return self.status in {self.Status.DRAFT, self.Status.RETURNED}
 
+    def get_additional_data(self):
+        # django-auditlog stores this on each entry; see FilingPart.
+        return {"filing_id": self.pk}
 
-class Profile(models.Model):
+
+class FilingPart:
+    """A model whose rows belong to one filing.
+
+    django-auditlog stores `get_additional_data()` on every entry it writes, so
+    the filing's history finds the entries of all its parts, rows deleted since
+    included, with one query on `additional_data__filing_id`.
+    """
+
+    def get_additional_data(self):
+        return {"filing_id": self.filing_id}
+
+
+class Profile(FilingPart, models.Model):
     """部门基本情况 and 人员编制 (财政供养人员)."""
 
     filing = models.OneToOneField(
@@ -212,7 +241,7 @@ class Profile(models.Model):
         return f"{self.filing} 基本情况"
 
 
-class Funds(models.Model):
+class Funds(FilingPart, models.Model):
     """年度资金: budget and execution, by source and by nature (万元)."""
 
     filing = models.OneToOneField(
@@ -239,7 +268,7 @@ class Funds(models.Model):
         return f"{self.filing} 年度资金"
 
 
-class BasicDataRow(models.Model):
+class BasicDataRow(FilingPart, models.Model):
     """One fixed row of 附件1 基础数据表, with its three columns (万元)."""
 
     class Key(models.TextChoices):
@@ -291,7 +320,7 @@ class BasicDataRow(models.Model):
             raise ValidationError(errors)
 
 
-class ProjectItem(models.Model):
+class ProjectItem(FilingPart, models.Model):
     """附件1 项目支出 detail: a free list of named items (names may repeat)."""
 
     filing = models.ForeignKey(
@@ -312,7 +341,7 @@ class ProjectItem(models.Model):
         return self.name
 
 
-class Building(models.Model):
+class Building(FilingPart, models.Model):
     """附件1 楼堂馆所控制情况: one row per building."""
 
     filing = models.ForeignKey(
@@ -334,7 +363,7 @@ class Building(models.Model):
         return self.name
 
 
-class Project(models.Model):
+class Project(FilingPart, models.Model):
     """附件3 项目支出绩效自评表: one per project, with its own indicators."""
 
     filing = models.ForeignKey(
@@ -369,7 +398,7 @@ class Project(models.Model):
         return self.name
 
 
-class Indicator(models.Model):
+class Indicator(FilingPart, models.Model):
     """绩效指标 row of 附件2 (project is empty) or of a 附件3 project table."""
 
     filing = models.ForeignKey(
@@ -403,7 +432,7 @@ class Indicator(models.Model):
         return self.name or self.level2 or self.level1
 
 
-class Report(models.Model):
+class Report(FilingPart, models.Model):
     """自评报告 narrative sections 二 to 十 (一 is built from the profile)."""
 
     filing = models.OneToOneField(

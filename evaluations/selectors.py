@@ -6,17 +6,45 @@ Anything else does not exist for them: `filing_get_for_user` raises Http404,
 never PermissionDenied, so another department's filing is not even leaked.
 """
 
+import datetime
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
-from django.db.models import Q, QuerySet
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
-from departments.models import Department, Membership
-from departments.selectors import departments_officered_by, user_is_admin
-from evaluations.models import Filing, FiscalYear
-from evaluations.services.interchange import filing_document
+from departments.models import Department, Jurisdiction, Membership
+from departments.selectors import (
+    departments_officered_by,
+    jurisdictions_reviewed_by,
+    user_is_admin,
+    user_is_officer_of,
+    user_is_reviewer_of,
+)
+from evaluations.models import (
+    BasicDataRow,
+    Building,
+    Filing,
+    FilingTransition,
+    FiscalYear,
+    Funds,
+    Indicator,
+    Profile,
+    Project,
+    ProjectItem,
+    Report,
+)
+from evaluations.services.changes import Change, document_changes
+from evaluations.services.document import quantize
+from evaluations.services.interchange import document_to_dict, filing_document
 from evaluations.services.scoring import document_score
 from evaluations.services.validation import document_validate
 
@@ -93,6 +121,18 @@ def filing_get_for_user(*, user, pk: int) -> Filing:
     if filing is None:
         raise Http404("没有找到该填报。")
     return filing
+
+
+def department_get_for_user(*, user, pk) -> Department:
+    """A department the user files for or reviews (administrators: any), else
+    Http404: anyone else is told nothing about the department."""
+    department = Department.objects.select_related("jurisdiction").filter(pk=pk).first()
+    if department is None or not (
+        user_is_officer_of(user=user, department=department)
+        or user_is_reviewer_of(user=user, jurisdiction=department.jurisdiction)
+    ):
+        raise Http404("没有找到该部门。")
+    return department
 
 
 def user_can_edit_filing(*, user, filing: Filing) -> bool:
@@ -191,6 +231,30 @@ def where_location(where: str, *, filing_pk: int, project_pks: list[int]) -> tup
     return part, anchor, f"{url}#{anchor}"
 
 
+def finding_links(*, filing: Filing, findings, project_pks: list[int] | None = None):
+    """The validation `findings` of `filing`, each with the page and anchor of
+    the field it concerns (see `where_location`)."""
+    if project_pks is None:
+        project_pks = list(filing.projects.order_by("position", "pk").values_list("pk", flat=True))
+    links = []
+    for finding in findings:
+        part, anchor, url = where_location(
+            finding.where, filing_pk=filing.pk, project_pks=project_pks
+        )
+        links.append(
+            FindingLink(
+                code=finding.code,
+                kind=finding.kind,
+                message=finding.message,
+                where=finding.where,
+                part=part,
+                anchor=anchor,
+                url=url,
+            )
+        )
+    return links
+
+
 def filing_summary(*, filing: Filing) -> FilingSummary:
     """Score and validate the saved filing, with each finding linked to the page
     and anchor of the field it concerns."""
@@ -201,20 +265,8 @@ def filing_summary(*, filing: Filing) -> FilingSummary:
     projects = list(filing.projects.order_by("position", "pk"))
     project_pks = [project.pk for project in projects]
     summary = FilingSummary(filing=filing, document=document, score=score)
-    for finding in findings:
-        part, anchor, url = where_location(
-            finding.where, filing_pk=filing.pk, project_pks=project_pks
-        )
-        link = FindingLink(
-            code=finding.code,
-            kind=finding.kind,
-            message=finding.message,
-            where=finding.where,
-            part=part,
-            anchor=anchor,
-            url=url,
-        )
-        (summary.errors if finding.kind == "error" else summary.warnings).append(link)
+    for link in finding_links(filing=filing, findings=findings, project_pks=project_pks):
+        (summary.errors if link.kind == "error" else summary.warnings).append(link)
     indicator_pks = list(
         filing.indicators.filter(project__isnull=True)
         .order_by("position", "pk")
@@ -295,3 +347,415 @@ def indicator_groups(indicators: list) -> list[dict]:
         rows[start1]["level1_span"] += 1
         rows[start2]["level2_span"] += 1
     return rows
+
+
+# --- the life cycle: last return, changes since, history ----------------------------
+
+
+def filing_last_return(*, filing: Filing, with_snapshot: bool = False):
+    """The latest move of `filing` to 已退回 (a return or a reopen) with its
+    actor, or None. The stored snapshot is loaded only when asked for."""
+    transitions = (
+        FilingTransition.objects.filter(filing=filing, to_status=Filing.Status.RETURNED)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+    )
+    if not with_snapshot:
+        transitions = transitions.defer("snapshot")
+    return transitions.first()
+
+
+def filing_changes_since_return(*, filing: Filing) -> tuple[FilingTransition | None, list[Change]]:
+    """The latest return of `filing` and every field that differs between the
+    document it stored and the filing now (自上次退回以来的修改); (None, [])
+    when the filing was never returned."""
+    last_return = filing_last_return(filing=filing, with_snapshot=True)
+    if last_return is None or last_return.snapshot is None:
+        return last_return, []
+    current = document_to_dict(document=filing_document(filing=filing))
+    return last_return, document_changes(before=last_return.snapshot, after=current)
+
+
+@dataclass(frozen=True)
+class HistoryField:
+    label: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class HistoryEntry:
+    """One line of 历史记录: a status change or a change of one saved row."""
+
+    at: datetime.datetime
+    actor: str
+    kind: str  # "transition", "create", "update" or "delete"
+    title: str
+    comment: str = ""
+    fields: list[HistoryField] = field(default_factory=list)
+
+
+_PART_MODELS = (Profile, Funds, BasicDataRow, ProjectItem, Building, Project, Indicator, Report)
+# One row per filing: named by the model alone, not by its (long) __str__.
+_SINGLE_PARTS = {Filing, Profile, Funds, Report}
+# Shown by the transition rows (status), not content (positions are renumbered
+# on every save), or computed and stored by services (editable=False).
+_HISTORY_HIDDEN = {"status", "position", "filing", "project", "id"}
+_ACTIONS = {
+    LogEntry.Action.CREATE: ("create", "新增"),
+    LogEntry.Action.UPDATE: ("update", "修改"),
+    LogEntry.Action.DELETE: ("delete", "删除"),
+}
+
+
+def _actor_name(user) -> str:
+    if user is None:
+        return "系统"
+    return user.get_full_name() or user.get_username()
+
+
+def _history_value(model_field, value) -> str | None:
+    if value is None or value in ("None", ""):
+        return None
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    kind = model_field.get_internal_type()
+    if kind == "BooleanField":
+        return {"True": "是", "False": "否"}.get(value, value)
+    if kind == "DecimalField":
+        try:
+            return str(quantize(Decimal(value)))
+        except InvalidOperation:
+            return value
+    return value
+
+
+def _history_fields(model, changes: dict) -> list[HistoryField]:
+    fields = []
+    for name, values in changes.items():
+        if not isinstance(values, list | tuple) or len(values) != 2:
+            continue
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # a field removed since: show it by its name
+            fields.append(HistoryField(label=name, old=values[0], new=values[1]))
+            continue
+        if name in _HISTORY_HIDDEN or not model_field.editable or model_field.is_relation:
+            continue
+        fields.append(
+            HistoryField(
+                label=str(model_field.verbose_name),
+                old=_history_value(model_field, values[0]),
+                new=_history_value(model_field, values[1]),
+            )
+        )
+    return fields
+
+
+def _history_entry(entry: LogEntry) -> HistoryEntry | None:
+    model = entry.content_type.model_class()
+    kind, verb = _ACTIONS.get(entry.action, ("update", "记录"))
+    if model is None:
+        return HistoryEntry(
+            at=entry.timestamp, actor=_actor_name(entry.actor), kind=kind, title=verb
+        )
+    name = str(model._meta.verbose_name)
+    title = f"{verb} {name}" if model in _SINGLE_PARTS else f"{verb} {name}「{entry.object_repr}」"
+    fields = _history_fields(model, entry.changes_dict) if kind == "update" else []
+    if kind == "update" and not fields:
+        return None  # only hidden columns changed (a status change, renumbering)
+    return HistoryEntry(
+        at=entry.timestamp, actor=_actor_name(entry.actor), kind=kind, title=title, fields=fields
+    )
+
+
+def filing_log_entries(*, filing: Filing) -> QuerySet[LogEntry]:
+    """django-auditlog's entries of `filing` and of all its parts, newest first,
+    in one query: parts tag their entries with the filing's id (FilingPart);
+    entries written before that are found through the parts that still exist."""
+    types = ContentType.objects.get_for_models(Filing, *_PART_MODELS)
+    condition = Q(additional_data__filing_id=filing.pk) | Q(
+        content_type=types[Filing], object_id=filing.pk
+    )
+    for model in _PART_MODELS:
+        condition |= Q(
+            content_type=types[model],
+            object_id__in=model.objects.filter(filing=filing).values("pk"),
+        )
+    return (
+        LogEntry.objects.filter(condition)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def filing_history(*, filing: Filing) -> list[HistoryEntry]:
+    """历史记录 of `filing`: its status changes (who, when, from, to, comment)
+    and every change of a saved field (old → new, field names in Chinese),
+    merged newest first. Two queries, whatever the length of the history."""
+    entries = [
+        HistoryEntry(
+            at=transition.created_at,
+            actor=_actor_name(transition.actor),
+            kind="transition",
+            title=(
+                f"{transition.get_from_status_display()} → {transition.get_to_status_display()}"
+            ),
+            comment=transition.comment,
+        )
+        for transition in FilingTransition.objects.filter(filing=filing)
+        .select_related("actor")
+        .defer("snapshot")
+    ]
+    for log_entry in filing_log_entries(filing=filing):
+        entry = _history_entry(log_entry)
+        if entry is not None:
+            entries.append(entry)
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries
+
+
+# --- the reviewer dashboard --------------------------------------------------
+
+NOT_STARTED = "not_started"
+NOT_STARTED_LABEL = "未开始"
+DASHBOARD_STATUSES = ((NOT_STARTED, NOT_STARTED_LABEL), *Filing.Status.choices)
+GRADES = ("优", "良", "中", "差")
+NO_GRADE_LABEL = "未评定"
+DASHBOARD_SORTS = {
+    "name": "按行政区划、部门名称",
+    "-score": "总分从高到低",
+    "score": "总分从低到高",
+}
+# Not submitted yet: the deadline concerns these (DOMAIN.md life cycle).
+_UNSUBMITTED = {NOT_STARTED, Filing.Status.DRAFT, Filing.Status.RETURNED}
+_SUBMITTED_OR_LATER = {Filing.Status.SUBMITTED, Filing.Status.APPROVED, Filing.Status.PUBLISHED}
+_APPROVED_OR_LATER = {Filing.Status.APPROVED, Filing.Status.PUBLISHED}
+_URL_PK_SENTINEL = 987654321
+
+
+@dataclass(slots=True)
+class DashboardRow:
+    """One department on the dashboard, with its filing of the year if any."""
+
+    department_id: int
+    department_name: str
+    jurisdiction_name: str
+    filing_id: int | None
+    filing_url: str  # "" when no filing was started
+    status: str  # a Filing.Status value, or NOT_STARTED
+    status_label: str
+    total_score: Decimal | None
+    grade: str
+    error_count: int
+    submitted_on: datetime.date | None  # latest submission, while submitted or later
+    approved_on: datetime.date | None  # latest approval, while approved or published
+    overdue: bool
+
+    @property
+    def approvable(self) -> bool:
+        """Offered for bulk approval: submitted and without errors at its last save."""
+        return self.status == Filing.Status.SUBMITTED and self.error_count == 0
+
+
+def dashboard_user_may_view(*, user) -> bool:
+    """The dashboard is for the bureau: reviewers, administrators, superusers."""
+    return user_is_bureau_staff(user=user)
+
+
+def dashboard_fiscal_year(*, year: str | None) -> FiscalYear | None:
+    """The fiscal year asked for (?year=YYYY), else the newest one. Http404 for
+    a year that does not exist; None when there are no fiscal years at all."""
+    if year:
+        fiscal_year = FiscalYear.objects.filter(year=year).first() if year.isdigit() else None
+        if fiscal_year is None:
+            raise Http404("没有该年度。")
+        return fiscal_year
+    return FiscalYear.objects.order_by("-year").first()
+
+
+def _latest_transition_on(to_status):
+    """The local date of the latest move of the filing to `to_status`, computed
+    by the database (one grouped query, no per-row conversion)."""
+    return TruncDate(
+        Max("transitions__created_at", filter=Q(transitions__to_status=to_status)),
+        tzinfo=timezone.get_current_timezone(),
+    )
+
+
+def dashboard_rows(*, user, fiscal_year: FiscalYear, today=None) -> list[DashboardRow]:
+    """Every department of the jurisdictions `user` reviews (administrators: all),
+    with its filing for `fiscal_year` or none yet (未开始): status, 总分, 等次,
+    the dates of the latest submission and approval, and whether it is overdue
+    (the deadline has passed and it is not submitted: no filing, draft or
+    returned). Ordered by jurisdiction and department name.
+
+    Two queries whatever the number of departments; figures come from the
+    summary stored on each filing, nothing is scored here.
+    """
+    today = today or timezone.localdate()
+    jurisdictions = jurisdictions_reviewed_by(user=user)
+    departments = (
+        Department.objects.filter(jurisdiction__in=jurisdictions)
+        .order_by("jurisdiction__name", "name")
+        .values_list("pk", "name", "jurisdiction__name")
+    )
+    filings = {
+        row[1]: row
+        for row in Filing.objects.filter(
+            fiscal_year=fiscal_year, department__jurisdiction__in=jurisdictions
+        )
+        .order_by()
+        .values_list("pk", "department_id", "status", "total_score", "grade", "error_count")
+        .annotate(
+            submitted_on=_latest_transition_on(Filing.Status.SUBMITTED),
+            approved_on=_latest_transition_on(Filing.Status.APPROVED),
+        )
+    }
+    deadline_passed = fiscal_year.deadline is not None and today > fiscal_year.deadline
+    status_labels = {key: str(label) for key, label in DASHBOARD_STATUSES}
+    # reverse() once: per row it would cost more than the rest of the row.
+    url_pattern = reverse("evaluations:filing_part", args=[_URL_PK_SENTINEL, "overview"])
+    url_head, url_tail = url_pattern.split(str(_URL_PK_SENTINEL))
+    rows = []
+    for department_id, name, jurisdiction_name in departments:
+        filing = filings.get(department_id)
+        if filing is None:
+            rows.append(
+                DashboardRow(
+                    department_id=department_id,
+                    department_name=name,
+                    jurisdiction_name=jurisdiction_name,
+                    filing_id=None,
+                    filing_url="",
+                    status=NOT_STARTED,
+                    status_label=NOT_STARTED_LABEL,
+                    total_score=None,
+                    grade="",
+                    error_count=0,
+                    submitted_on=None,
+                    approved_on=None,
+                    overdue=deadline_passed,
+                )
+            )
+            continue
+        pk, _department, status, total_score, grade, errors, submitted_on, approved_on = filing
+        rows.append(
+            DashboardRow(
+                department_id=department_id,
+                department_name=name,
+                jurisdiction_name=jurisdiction_name,
+                filing_id=pk,
+                filing_url=f"{url_head}{pk}{url_tail}",
+                status=status,
+                status_label=status_labels.get(status, status),
+                total_score=total_score,
+                grade=grade,
+                error_count=errors,
+                submitted_on=submitted_on if status in _SUBMITTED_OR_LATER else None,
+                approved_on=approved_on if status in _APPROVED_OR_LATER else None,
+                overdue=deadline_passed and status in _UNSUBMITTED,
+            )
+        )
+    return rows
+
+
+def dashboard_filter(
+    *,
+    rows: list[DashboardRow],
+    status: str = "",
+    grade: str = "",
+    overdue: bool = False,
+    q: str = "",
+    sort: str = "name",
+) -> list[DashboardRow]:
+    """The rows matching every given filter, sorted. `grade` "none" matches rows
+    without a grade; `q` matches department (or jurisdiction) names, ignoring
+    case. Sorting by score keeps rows without a score last in both directions."""
+    q = q.strip().casefold()
+    selected = [
+        row
+        for row in rows
+        if (not status or row.status == status)
+        and (not grade or row.grade == ("" if grade == "none" else grade))
+        and (not overdue or row.overdue)
+        and (not q or q in row.department_name.casefold() or q in row.jurisdiction_name.casefold())
+    ]
+    if sort in ("score", "-score"):
+        scored = [row for row in selected if row.total_score is not None]
+        unscored = [row for row in selected if row.total_score is None]
+        scored.sort(key=lambda row: row.total_score, reverse=sort == "-score")
+        return scored + unscored
+    return selected
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str
+    label: str
+    count: int
+
+
+def dashboard_status_counts(*, rows: list[DashboardRow]) -> list[Count]:
+    """How many departments are in each status (未开始 first), zeros included."""
+    counts = Counter(row.status for row in rows)
+    return [Count(key, str(label), counts[key]) for key, label in DASHBOARD_STATUSES]
+
+
+def dashboard_grade_counts(*, rows: list[DashboardRow]) -> list[Count]:
+    """How many started filings have each 等次; 未评定 for those without one
+    (the score cannot be computed yet). Departments without a filing are not
+    counted."""
+    counts = Counter(row.grade for row in rows if row.filing_id is not None)
+    return [Count(grade, grade, counts[grade]) for grade in GRADES] + [
+        Count("none", NO_GRADE_LABEL, counts[""])
+    ]
+
+
+# --- 信息公开 (no user: only published filings) ------------------------------------
+
+
+def published_filings(*, year=None, jurisdiction_id=None, query=""):
+    """Published filings, newest year first, optionally of one year, one
+    jurisdiction, or departments whose name contains `query`."""
+    filings = Filing.objects.filter(status=Filing.Status.PUBLISHED).select_related(
+        "department__jurisdiction", "fiscal_year"
+    )
+    if year is not None:
+        filings = filings.filter(fiscal_year__year=year)
+    if jurisdiction_id is not None:
+        filings = filings.filter(department__jurisdiction_id=jurisdiction_id)
+    if query:
+        filings = filings.filter(department__name__contains=query)
+    return list(
+        filings.order_by("-fiscal_year__year", "department__jurisdiction__name", "department__name")
+    )
+
+
+def published_years():
+    return list(
+        FiscalYear.objects.filter(filings__status=Filing.Status.PUBLISHED)
+        .distinct()
+        .order_by("-year")
+        .values_list("year", flat=True)
+    )
+
+
+def published_jurisdictions():
+    return list(
+        Jurisdiction.objects.filter(departments__filings__status=Filing.Status.PUBLISHED)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def published_filing_get(*, pk):
+    """A published filing, or Http404 for any other (its existence is not leaked)."""
+    filing = (
+        Filing.objects.filter(pk=pk, status=Filing.Status.PUBLISHED)
+        .select_related("department", "fiscal_year")
+        .first()
+    )
+    if filing is None:
+        raise Http404("没有找到该公开报告。")
+    return filing

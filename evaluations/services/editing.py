@@ -5,6 +5,11 @@ bad single values, and everything that spans rows or parts is reported by the
 validation service as a finding, never refused here. The filing's status is
 not touched (the workflow service owns it); a filing whose status does not
 allow editing is refused as a whole.
+
+Every write names the version of the filing the officer's page was rendered
+from (`expected_version`): when the filing has been saved or moved since, the
+write is refused with StaleFiling instead of silently overwriting the other
+person's work (optimistic concurrency; the version check runs on the locked row).
 """
 
 from collections.abc import Iterable
@@ -21,13 +26,39 @@ class FilingNotEditable(Exception):
     """The filing is 已报送, 已审核 or 已公开: officers may not change it."""
 
 
-def _lock_editable(filing: Filing) -> Filing:
+class StaleFiling(Exception):
+    """The filing changed since the page that sent this write was rendered."""
+
+    MESSAGE = "该填报已被他人修改，请刷新后重试"
+
+    def __init__(self, *, expected_version: int | None, current_version: int):
+        super().__init__(self.MESSAGE)
+        self.message = self.MESSAGE
+        self.expected_version = expected_version
+        self.current_version = current_version
+
+
+def _not_editable(filing: Filing) -> FilingNotEditable:
+    return FilingNotEditable(
+        f"该填报当前状态为“{filing.get_status_display()}”，不能修改；"
+        "只有草稿或已退回的填报可以编辑。"
+    )
+
+
+def filing_check_editable(*, filing: Filing) -> None:
+    """Raise FilingNotEditable when `filing`'s status (as read) allows no
+    writes. For views that refuse early; the writes below check again on the
+    locked row."""
+    if not filing.is_editable:
+        raise _not_editable(filing)
+
+
+def _lock_editable(filing: Filing, *, expected_version: int | None = None, check=True) -> Filing:
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     if not locked.is_editable:
-        raise FilingNotEditable(
-            f"该填报当前状态为“{locked.get_status_display()}”，不能修改；"
-            "只有草稿或已退回的填报可以编辑。"
-        )
+        raise _not_editable(locked)
+    if check and locked.version != expected_version:
+        raise StaleFiling(expected_version=expected_version, current_version=locked.version)
     return locked
 
 
@@ -74,25 +105,8 @@ def _save_formset(formset, *, filing: Filing, project: Project | None) -> None:
         instance.save()
 
 
-@transaction.atomic
-def filing_part_save(
-    *,
-    filing: Filing,
-    actor,
-    forms: Iterable = (),
-    formsets: Iterable = (),
-    project: Project | None = None,
-) -> Filing:
-    """Save the valid bound `forms` and ordered `formsets` of one filing page.
-
-    Formset rows are renumbered 0..n-1 in the submitted order, removed rows are
-    deleted, and new rows are attached to `filing` (and, for indicators of a
-    附件3 table, to `project`). The filing's version goes up by one. Raises
-    FilingNotEditable when the filing's status does not allow editing; nothing
-    is written then. Called by the filing pages on behalf of `actor`, whose
-    right to write the filing the caller has checked.
-    """
-    _lock_editable(filing)
+def _write_part(*, filing, forms, formsets, project, expected_version, check) -> Filing:
+    _lock_editable(filing, expected_version=expected_version, check=check)
     for form in forms:
         _save_instance(form)
     for formset in formsets:
@@ -102,10 +116,43 @@ def filing_part_save(
 
 
 @transaction.atomic
-def project_add(*, filing: Filing, actor, name: str) -> Project:
+def filing_part_save(
+    *,
+    filing: Filing,
+    actor,
+    expected_version: int | None,
+    forms: Iterable = (),
+    formsets: Iterable = (),
+    project: Project | None = None,
+) -> Filing:
+    """Save the valid bound `forms` and ordered `formsets` of one filing page.
+
+    Formset rows are renumbered 0..n-1 in the submitted order, removed rows are
+    deleted, and new rows are attached to `filing` (and, for indicators of a
+    附件3 table, to `project`). The filing's version goes up by one.
+
+    Raises FilingNotEditable when the filing's status does not allow editing,
+    and StaleFiling when its version is no longer `expected_version` (the
+    version the page was rendered from; None, i.e. unknown, is always stale);
+    nothing is written then. Called by the filing pages on behalf of `actor`,
+    whose right to write the filing the caller has checked.
+    """
+    return _write_part(
+        filing=filing,
+        forms=forms,
+        formsets=formsets,
+        project=project,
+        expected_version=expected_version,
+        check=True,
+    )
+
+
+@transaction.atomic
+def project_add(*, filing: Filing, actor, name: str, expected_version: int | None) -> Project:
     """Add an empty 附件3 project table named `name` at the end of the list, with
-    the template's 执行率分值 filled in. Raises FilingNotEditable."""
-    _lock_editable(filing)
+    the template's 执行率分值 filled in. Raises FilingNotEditable, or
+    StaleFiling when the filing is no longer at `expected_version`."""
+    _lock_editable(filing, expected_version=expected_version)
     last = filing.projects.aggregate(last=Max("position"))["last"]
     project = Project.objects.create(
         filing=filing,
@@ -118,11 +165,14 @@ def project_add(*, filing: Filing, actor, name: str) -> Project:
 
 
 @transaction.atomic
-def project_delete(*, filing: Filing, actor, project: Project) -> None:
+def project_delete(
+    *, filing: Filing, actor, project: Project, expected_version: int | None
+) -> None:
     """Remove a 附件3 project table with its indicators and close the gap in
-    the order. Raises FilingNotEditable, or ValueError for a project of
-    another filing."""
-    _lock_editable(filing)
+    the order. Raises FilingNotEditable, StaleFiling when the filing is no
+    longer at `expected_version`, or ValueError for a project of another
+    filing."""
+    _lock_editable(filing, expected_version=expected_version)
     if project.filing_id != filing.pk:
         raise ValueError("该项目不属于此填报。")
     project.delete()
@@ -144,10 +194,16 @@ def filing_part_preview(
     """Return `compute(filing)` as if the valid bound forms had been saved,
     without keeping anything: the save runs inside a transaction that is always
     rolled back, so the preview uses exactly the document mapping and scoring of
-    a real save. Raises FilingNotEditable like a save."""
+    a real save. Raises FilingNotEditable like a save; the version is not
+    checked, since nothing is written (the save itself checks it)."""
     with transaction.atomic():
-        filing_part_save(
-            filing=filing, actor=actor, forms=forms, formsets=formsets, project=project
+        _write_part(
+            filing=filing,
+            forms=forms,
+            formsets=formsets,
+            project=project,
+            expected_version=None,
+            check=False,
         )
         result = compute(Filing.objects.get(pk=filing.pk))
         transaction.set_rollback(True)

@@ -29,6 +29,13 @@ checked against the layout. Values then pass through the interchange reader
 result may be missing (files written by openpyxl have none) or disagree with
 the formula, and the filing must hold the figure the officer signs.
 
+An upload into a saved filing is previewed before it is written:
+`filing_workbook_read` parses it for that filing, `filing_workbook_preview`
+lists the fields that would change and the findings the filing would have,
+and `filing_workbook_import` writes, only when something changed and only if
+nobody saved the filing since the preview. `summary_workbook` is the bureau's
+overview of a year: one row per department and every error and warning.
+
 openpyxl was chosen because it reads and writes .xlsx (styles, merged cells,
 protection, data validation) in pure Python and uses defusedxml when present.
 """
@@ -46,10 +53,12 @@ from decimal import Decimal, InvalidOperation
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
 from django.conf import settings
+from django.db import transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl import xml as openpyxl_xml
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
@@ -58,6 +67,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from departments.models import Department
 from evaluations.models import Filing, FiscalYear, ScoringTemplate
 from evaluations.services import document as doc
+from evaluations.services.changes import Change, document_changes, path_label
 from evaluations.services.document import BASIC_ROW_KEYS, FilingDocument, quantize
 from evaluations.services.interchange import (
     MAX_AMOUNT,
@@ -65,8 +75,10 @@ from evaluations.services.interchange import (
     document_from_json,
     document_to_dict,
     filing_document,
+    filing_import,
 )
 from evaluations.services.scoring import QUALITATIVE_GRADES, FilingScore, document_score
+from evaluations.services.validation import ERROR, WARNING, Finding, document_validate
 
 LAYOUT_VERSION = "perfeval-xlsx/1"
 # A workbook-level defined name holding the layout version as a string constant;
@@ -864,14 +876,25 @@ def _megabytes(size):
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def workbook_max_bytes() -> int:
+    """The largest workbook accepted (settings.PERFEVAL_XLSX_MAX_BYTES)."""
+    return _setting("PERFEVAL_XLSX_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def workbook_check_size(*, size: int) -> None:
+    """Refuse a workbook of `size` bytes over `workbook_max_bytes()` with a
+    WorkbookError. The upload view calls it before reading the file."""
+    max_bytes = workbook_max_bytes()
+    if size > max_bytes:
+        raise WorkbookError(
+            f"文件过大（{_megabytes(size)}），工作簿不能超过 {_megabytes(max_bytes)}。"
+        )
+
+
 def _check_container(data: bytes) -> None:
     """Refuse files that are not a plain .xlsx, or whose size would make
     reading them expensive, before any XML is parsed."""
-    max_bytes = _setting("PERFEVAL_XLSX_MAX_BYTES", DEFAULT_MAX_BYTES)
-    if len(data) > max_bytes:
-        raise WorkbookError(
-            f"文件过大（{_megabytes(len(data))}），工作簿不能超过 {_megabytes(max_bytes)}。"
-        )
+    workbook_check_size(size=len(data))
     if data[:8] == OLE2_MAGIC:
         raise WorkbookError(
             "这是旧版 Excel 97-2003 工作簿（.xls）或加密的工作簿，"
@@ -1554,3 +1577,348 @@ def _read_indicators(r, header_row, path):
                     r.fail(f"{column}{row}", f"不适用的指标不能填写{header}，请清空或改为“适用”。")
         indicators.append(indicator)
     return indicators
+
+
+# What an import would change ------------------------------------------------------
+
+# Not written by an import: the filing's department and year are fixed, and
+# `filing_import` keeps the department's stored code.
+_NOT_IMPORTED = ("department", "fiscal_year")
+
+
+def _as_imported(data: dict) -> dict:
+    """A JSON form as an import compares it: without what it never changes,
+    and with line breaks as Excel stores them (LF, where browsers send CR LF)."""
+    return {key: _lf(value) for key, value in data.items() if key not in _NOT_IMPORTED}
+
+
+def _lf(value):
+    if isinstance(value, dict):
+        return {key: _lf(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lf(item) for item in value]
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+# Import: read, preview, write -------------------------------------------------------
+
+
+class FilingNotImportable(Exception):
+    """The filing's status refuses imports: only 草稿 and 已退回 filings take one."""
+
+
+class FilingChanged(Exception):
+    """The filing was saved by someone else after the preview was shown."""
+
+    def __init__(self):
+        super().__init__("该填报已被他人修改，请刷新后重试")
+
+
+@dataclass(frozen=True)
+class PlacedFinding:
+    """A validation finding with the place it concerns in the workbook's words."""
+
+    code: str
+    kind: str
+    message: str
+    where: str
+    place: str
+
+    @property
+    def kind_label(self) -> str:
+        return "错误" if self.kind == ERROR else "警告"
+
+
+def findings_placed(*, findings: list[Finding], data: dict) -> list[PlacedFinding]:
+    """`findings` of the document whose JSON form is `data`, each with its place."""
+    return [
+        PlacedFinding(
+            code=finding.code,
+            kind=finding.kind,
+            message=str(finding.message),
+            where=finding.where,
+            place=path_label(finding.where, context=(data,)),
+        )
+        for finding in findings
+    ]
+
+
+@dataclass
+class WorkbookImport:
+    """What importing a workbook into a filing changes (preview) or changed.
+
+    `version` is the filing's version the comparison was made against; the
+    findings and score are those the filing has after the import.
+    """
+
+    filing: Filing
+    document: FilingDocument
+    version: int
+    changes: list[Change]
+    score: FilingScore
+    findings: list[PlacedFinding]
+    written: bool = False
+
+    @property
+    def errors(self) -> list[PlacedFinding]:
+        return [finding for finding in self.findings if finding.kind == ERROR]
+
+    @property
+    def warnings(self) -> list[PlacedFinding]:
+        return [finding for finding in self.findings if finding.kind == WARNING]
+
+
+def filing_check_importable(*, filing: Filing) -> None:
+    """Raise FilingNotImportable unless `filing` is a draft or returned."""
+    if not filing.is_editable:
+        raise FilingNotImportable(
+            f"该填报当前状态为“{filing.get_status_display()}”，不能导入工作簿；"
+            "只有草稿或已退回的填报可以导入。"
+        )
+
+
+_TEMPLATE_CELL = f"B{_PROFILE_FIRST_ROW + [row[0] for row in _PROFILE_ROWS].index('template')}"
+
+
+def _import_template(*, filing: Filing, document: FilingDocument) -> ScoringTemplate:
+    """The scoring template the filing is scored with after importing
+    `document`. The 评分模板 cell is shown, not typed: the bureau assigns the
+    template, so a workbook naming another one (the sheet unprotected and
+    the cell edited) is refused with a WorkbookError."""
+    current = filing.template.name if filing.template_id else None
+    if document.template != current:
+        raise WorkbookError(
+            f"评分模板由财政局设定，不能在工作簿中修改（本填报为“{current or '年度默认模板'}”），"
+            "请恢复此格或重新下载工作簿。",
+            SHEET_PROFILE,
+            _TEMPLATE_CELL,
+        )
+    return filing.scoring_template
+
+
+def filing_workbook_read(*, filing: Filing, data: bytes) -> FilingDocument:
+    """Read an uploaded workbook as the new content of `filing` (its
+    department, jurisdiction and year must be the workbook's).
+
+    Raises FilingNotImportable when the filing is not a draft or returned
+    (checked before the file is read), and WorkbookError, naming sheet and
+    cell, for whatever `document_from_workbook` refuses and for a 评分模板
+    other than the filing's. Nothing is written; the caller checks that the
+    user may edit the filing.
+    """
+    filing_check_importable(filing=filing)
+    document = document_from_workbook(
+        data=data,
+        department_name=filing.department.name,
+        jurisdiction_name=filing.department.jurisdiction.name,
+        year=filing.fiscal_year.year,
+    )
+    _import_template(filing=filing, document=document)
+    return document
+
+
+def filing_workbook_preview(*, filing: Filing, document: FilingDocument) -> WorkbookImport:
+    """What importing `document` into `filing` would do: every field that
+    changes (old and new value, labelled), and the score and findings the
+    filing would have. Nothing is written. Raises WorkbookError for a
+    评分模板 other than the filing's."""
+    template = _import_template(filing=filing, document=document)
+    before = _as_imported(document_to_dict(document=filing_document(filing=filing)))
+    after = _as_imported(document_to_dict(document=document))
+    score = document_score(document=document, template=template)
+    findings = document_validate(document=document, template=template, score=score)
+    return WorkbookImport(
+        filing=filing,
+        document=document,
+        version=filing.version,
+        changes=document_changes(before=before, after=after),
+        score=score,
+        findings=findings_placed(findings=findings, data=after),
+    )
+
+
+@transaction.atomic
+def filing_workbook_import(
+    *, filing: Filing, document: FilingDocument, expected_version: int | None = None
+) -> WorkbookImport:
+    """Import `document` (read from a workbook for this filing) into `filing`.
+
+    The filing row is locked; the import is refused with FilingNotImportable
+    unless it is a draft or returned, with FilingChanged when
+    `expected_version` (the version the officer previewed) is given and the
+    filing has been saved since, and with WorkbookError when the document is
+    not this filing's or names another 评分模板. When nothing changes,
+    nothing is written (the version stays); otherwise `filing_import(replace=True)`
+    rewrites every part, bumps the version and refreshes the stored summary,
+    all in this one transaction. Returns the preview with `written` set and
+    the filing as saved. The caller checks that the user may edit the filing
+    (its officers, superusers; the command line is trusted).
+    """
+    locked = Filing.objects.select_for_update().get(pk=filing.pk)
+    filing_check_importable(filing=locked)
+    if expected_version is not None and locked.version != expected_version:
+        raise FilingChanged()
+    expected = (
+        locked.department.name,
+        locked.department.jurisdiction.name,
+        locked.fiscal_year.year,
+    )
+    found = (document.department.name, document.department.jurisdiction, document.fiscal_year)
+    if found != expected:
+        raise WorkbookError(
+            f"工作簿属于“{found[0]} {found[2]}年度”，"
+            f"与本填报“{expected[0]} {expected[2]}年度”不符。"
+        )
+    result = filing_workbook_preview(filing=locked, document=document)
+    if result.changes:
+        result.filing = filing_import(document=document, replace=True)
+        result.written = True
+    return result
+
+
+# The bureau's summary workbook --------------------------------------------------------
+
+SUMMARY_SHEET = "部门汇总"
+FINDINGS_SHEET = "检查结果"
+NOT_STARTED = "未开始"
+
+_SUMMARY_COLUMNS = (
+    ("序号", 6, COUNT_FORMAT),
+    ("行政区划", 16, TEXT_FORMAT),
+    ("预算部门", 32, TEXT_FORMAT),
+    ("部门代码", 12, TEXT_FORMAT),
+    ("状态", 10, TEXT_FORMAT),
+    ("全年预算数（万元）", 16, AMOUNT_FORMAT),
+    ("全年执行数（万元）", 16, AMOUNT_FORMAT),
+    ("执行率", 10, RATE_FORMAT),
+    ("总分", 10, AMOUNT_FORMAT),
+    ("等次", 8, TEXT_FORMAT),
+    ("错误", 8, COUNT_FORMAT),
+    ("警告", 8, COUNT_FORMAT),
+)
+_FINDINGS_COLUMNS = (
+    ("序号", 6, COUNT_FORMAT),
+    ("行政区划", 16, TEXT_FORMAT),
+    ("预算部门", 28, TEXT_FORMAT),
+    ("类型", 8, TEXT_FORMAT),
+    ("代码", 22, TEXT_FORMAT),
+    ("说明", 60, TEXT_FORMAT),
+    ("位置", 40, TEXT_FORMAT),
+    ("路径", 28, TEXT_FORMAT),
+)
+
+
+def _table_sheet(workbook, name, title, columns):
+    sheet = workbook.create_sheet(name)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+    sheet["A1"].value = title
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = _CENTER
+    sheet.row_dimensions[1].height = 30
+    for index, (header, width, _) in enumerate(columns, start=1):
+        cell = sheet.cell(row=2, column=index, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = _CENTER
+        cell.border = _BORDER
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.freeze_panes = "A3"
+    return sheet
+
+
+def _table_row(sheet, row, columns, values):
+    for index, ((_, _, number_format), value) in enumerate(zip(columns, values, strict=True), 1):
+        cell = sheet.cell(row=row, column=index)
+        if isinstance(value, str):
+            # Department names and messages hold typed text: never a formula.
+            _set_text(cell, value)
+        else:
+            cell.value = value
+        cell.number_format = number_format
+        cell.border = _BORDER
+        cell.alignment = _WRAP
+
+
+def summary_workbook(*, jurisdictions, fiscal_year: FiscalYear) -> bytes:
+    """The bureau's overview of `fiscal_year` as .xlsx bytes.
+
+    Sheet 部门汇总: one row per department of `jurisdictions` (a queryset or
+    list of Jurisdiction), those without a filing included as 未开始, with
+    status, 全年预算数, 全年执行数, 执行率, 总分, 等次 and the numbers of errors
+    and warnings. Sheet 检查结果: every error and warning of every filing with
+    department, kind, code, message and where it is (in the workbook's words
+    and as a document path). Each filing is scored and validated afresh with
+    its scoring template, so both sheets agree with the filing pages. Texts
+    are written as text cells (never formulas). The caller passes only the
+    jurisdictions the user reviews.
+    """
+    departments = list(
+        Department.objects.filter(jurisdiction__in=jurisdictions)
+        .select_related("jurisdiction")
+        .order_by("jurisdiction__name", "name")
+    )
+    filings = {
+        filing.department_id: filing
+        for filing in Filing.objects.filter(
+            fiscal_year=fiscal_year, department__in=[department.pk for department in departments]
+        ).select_related("template", "fiscal_year__default_template")
+    }
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.creator = "perfeval"
+    year = fiscal_year.year
+    overview = _table_sheet(
+        workbook, SUMMARY_SHEET, f"{year}年度部门整体支出绩效自评汇总表", _SUMMARY_COLUMNS
+    )
+    problems = _table_sheet(
+        workbook, FINDINGS_SHEET, f"{year}年度部门整体支出绩效自评检查结果", _FINDINGS_COLUMNS
+    )
+    finding_row = 3
+    for number, department in enumerate(departments, start=1):
+        names = [department.jurisdiction.name, department.name]
+        filing = filings.get(department.pk)
+        if filing is None:
+            values = [number, *names, department.code, NOT_STARTED, *([None] * 7)]
+            _table_row(overview, number + 2, _SUMMARY_COLUMNS, values)
+            continue
+        document = filing_document(filing=filing)
+        template = filing.scoring_template
+        score = document_score(document=document, template=template)
+        findings = findings_placed(
+            findings=document_validate(document=document, template=template, score=score),
+            data=document_to_dict(document=document),
+        )
+        error_count = sum(1 for finding in findings if finding.kind == ERROR)
+        values = [
+            number,
+            *names,
+            department.code,
+            str(filing.get_status_display()),
+            document.funds.full_year_budget,
+            document.funds.executed,
+            score.execution_rate,
+            score.total_score,
+            score.grade or "",
+            error_count,
+            len(findings) - error_count,
+        ]
+        _table_row(overview, number + 2, _SUMMARY_COLUMNS, values)
+        for finding in findings:
+            values = [
+                finding_row - 2,
+                *names,
+                finding.kind_label,
+                finding.code,
+                finding.message,
+                finding.place,
+                finding.where,
+            ]
+            _table_row(problems, finding_row, _FINDINGS_COLUMNS, values)
+            finding_row += 1
+    for sheet in (overview, problems):
+        sheet.auto_filter.ref = f"A2:{get_column_letter(sheet.max_column)}{sheet.max_row}"
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

@@ -96,8 +96,9 @@ def filing_transition(*, filing: Filing, to: str, actor, comment: str = "") -> F
     must hold the move's role for the filing (officer of its department;
     reviewer of its jurisdiction or administrator), a return or reopen needs a
     reason of at least 5 characters, and a submission is refused while the
-    filing has blocking errors. Writes a FilingTransition row, bumps the
-    version, and sends the notices after the commit.
+    filing has blocking errors. Writes a FilingTransition row and bumps the
+    version; after the commit it sends the notices and, on approval, queues
+    the render of the frozen report. A reopen discards the frozen report.
 
     Raises TransitionError with a Chinese message. Returns the updated filing.
     """
@@ -137,6 +138,10 @@ def filing_transition(*, filing: Filing, to: str, actor, comment: str = "") -> F
 
             snapshot = document_to_dict(document=filing_document(filing=locked))
         from_status = locked.status
+        if (from_status, to) == (Status.APPROVED, Status.RETURNED):
+            from evaluations.services.reports import report_discard
+
+            report_discard(filing=locked)
         locked.status = to
         locked.version += 1
         locked.save(update_fields=["status", "version", "updated_at"])
@@ -154,5 +159,10 @@ def filing_transition(*, filing: Filing, to: str, actor, comment: str = "") -> F
 
 def _after_transition(*, transition_pk: int) -> None:
     from evaluations.services.notifications import transition_notify
+    from evaluations.tasks import freeze_report
 
-    transition_notify(transition=FilingTransition.objects.get(pk=transition_pk))
+    transition = FilingTransition.objects.get(pk=transition_pk)
+    if (transition.from_status, transition.to_status) == (Status.SUBMITTED, Status.APPROVED):
+        # The render takes a while: a worker does it, never the web request.
+        freeze_report.enqueue(filing_id=transition.filing_id)
+    transition_notify(transition=transition)

@@ -431,18 +431,28 @@ def test_preview_of_a_bad_value_reports_it_without_figures(client, filing, offic
 # --- projects ------------------------------------------------------------------------
 
 
+def projects_form(client, filing, form_id="project-add-form", **values):
+    """A form of the 附件3 list page as rendered (with its version fields)."""
+    form = PageForm(client.get(part_url(filing, "projects")).content.decode(), form_id)
+    form.set(**values)
+    return form.data
+
+
 def test_officer_adds_and_removes_project_tables(client, filing, officer):
     client.force_login(officer)
     add_url = reverse("evaluations:project_add", args=[filing.pk])
-    client.post(add_url, {"name": "业务工作经费"})
-    client.post(add_url, {"name": "运行维护经费"})
+    client.post(add_url, projects_form(client, filing, name="业务工作经费"))
+    client.post(add_url, projects_form(client, filing, name="运行维护经费"))
     first, second = filing.projects.order_by("position")
     assert (first.position, second.position) == (0, 1)
     assert first.weight == Decimal("10.00")
-    client.post(reverse("evaluations:project_delete", args=[filing.pk, first.pk]))
+    client.post(
+        reverse("evaluations:project_delete", args=[filing.pk, first.pk]),
+        projects_form(client, filing, f"project-delete-{first.pk}"),
+    )
     remaining = filing.projects.get()
     assert (remaining.name, remaining.position) == ("运行维护经费", 0)
-    response = client.post(add_url, {"name": ""})
+    response = client.post(add_url, projects_form(client, filing, name=""))
     assert response.status_code == 200
     assert "请填写项目名称" in response.content.decode()
 

@@ -218,10 +218,14 @@ def test_officer_fills_a_blank_filing_entirely_through_the_web_forms(client):
     # 附件3: two project tables added, one removed, the other filled.
     projects_url = page_url(filing, "projects")
     for name in ("县委办专项", "临时项目"):
-        response = client.post(reverse("evaluations:project_add", args=[filing.pk]), {"name": name})
+        form = PageForm(client.get(projects_url).content.decode(), "project-add-form")
+        form.set(name=name)
+        response = client.post(reverse("evaluations:project_add", args=[filing.pk]), form.data)
         assert response.status_code == 302
     temporary = filing.projects.get(name="临时项目")
-    response = client.post(reverse("evaluations:project_delete", args=[filing.pk, temporary.pk]))
+    form = PageForm(client.get(projects_url).content.decode(), f"project-delete-{temporary.pk}")
+    delete_url = reverse("evaluations:project_delete", args=[filing.pk, temporary.pk])
+    response = client.post(delete_url, form.data)
     assert response["Location"] == projects_url
     project = filing.projects.get()
     assert "县委办专项" in client.get(projects_url).content.decode()

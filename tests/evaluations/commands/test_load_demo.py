@@ -4,6 +4,8 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import reverse
 
 from departments.models import Membership
 from evaluations.models import Filing
@@ -62,7 +64,8 @@ def test_demo_users_can_log_in_with_the_printed_passwords():
         password = f"demo-{username}-2024"
         assert f"{username}\t" in output
         assert password in output
-        assert authenticate(username=username, password=password) is not None
+        request = RequestFactory().post(reverse("login"))
+        assert authenticate(request, username=username, password=password) is not None
 
 
 def test_demo_users_have_their_roles():

@@ -2,7 +2,13 @@
 
 Reads go through the permission-aware selectors (another department's filing
 is a 404); writes go through services/editing.py, which refuses a filing that
-is no longer editable (shown as HTTP 409).
+is no longer editable or that changed since the page was rendered (both shown
+as HTTP 409).
+
+Optimistic concurrency: every form carries the filing's `version` and a signed
+copy of the document the page was rendered from (`rendered`). A save names
+that version; when the service refuses it as stale, the signed copy is
+compared with the filing now to list what the other person changed.
 """
 
 import json
@@ -10,14 +16,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors
-from .forms import (
+from evaluations import selectors
+from evaluations.forms import (
     AusterityForm,
     BasicRowFormSetFactory,
     BuildingFormSet,
@@ -32,18 +40,65 @@ from .forms import (
     ProjectItemFormSet,
     ReportForm,
 )
-from .models import FiscalYear, Project
-from .services import editing
-from .services.filings import FilingClosedError, filing_get_or_create
-from .services.interchange import (
+from evaluations.models import Filing, FiscalYear, Project
+from evaluations.services import editing
+from evaluations.services.changes import document_changes
+from evaluations.services.filings import FilingClosedError, filing_get_or_create
+from evaluations.services.interchange import (
     DocumentError,
     document_from_bytes,
+    document_to_dict,
+    filing_document,
     filing_export_json,
     filing_import,
 )
-from .services.scoring import RULE_LABELS
+from evaluations.services.scoring import RULE_LABELS
+from evaluations.services.workflow import MIN_REASON_LENGTH, moves_available
 
 CONFLICT = 409
+RENDERED_SALT = "evaluations.filing-page"
+
+
+@dataclass(frozen=True)
+class PageVersion:
+    """The version a page was rendered from, as its hidden fields carry it."""
+
+    version: int | None
+    rendered: str  # signed {"filing", "version", "document"}, "" when unknown
+
+
+def _current_page_version(filing, summary) -> PageVersion:
+    document = document_to_dict(document=summary.document)
+    rendered = signing.dumps(
+        {"filing": filing.pk, "version": filing.version, "document": document},
+        salt=RENDERED_SALT,
+        compress=True,
+    )
+    return PageVersion(version=filing.version, rendered=rendered)
+
+
+def _posted_page_version(request) -> PageVersion:
+    raw = request.POST.get("version", "")
+    version = int(raw) if raw.isdigit() else None
+    return PageVersion(version=version, rendered=request.POST.get("rendered", ""))
+
+
+def _changes_since(filing, posted: PageVersion):
+    """The fields changed since the posted page was rendered, or None when the
+    page's copy of the document is missing or not genuine."""
+    try:
+        data = signing.loads(posted.rendered, salt=RENDERED_SALT)
+    except signing.BadSignature:
+        return None
+    if data.get("filing") != filing.pk or data.get("version") != posted.version:
+        return None
+    current = document_to_dict(document=filing_document(filing=filing))
+    return document_changes(before=data["document"], after=current)
+
+
+def _refuse_stale(request, filing, error, posted) -> dict:
+    messages.error(request, error.message)
+    return {"stale": True, "stale_changes": _changes_since(filing, posted)}
 
 
 @dataclass
@@ -136,11 +191,21 @@ PART_FORMS = {
 }
 
 
-def _page_context(request, filing, part, **extra):
+def page_context(request, filing, part, *, posted: PageVersion | None = None, **extra):
+    """What every filing page shows around its part: the header with the
+    status, the moves the user may make, the latest return, the summary, and
+    the version fields of its forms (`posted` when re-rendering a POST, so a
+    page that was already stale stays so)."""
     summary = selectors.filing_summary(filing=filing)
     editable = filing.is_editable and selectors.user_can_edit_filing(
         user=request.user, filing=filing
     )
+    last_return = selectors.filing_last_return(filing=filing)
+    if request.method == "GET":
+        next_url = request.get_full_path()
+    else:  # where the status buttons lead back to: a page that answers a GET
+        next_url = reverse("evaluations:filing_part", args=[filing.pk, part or "overview"])
+    extra.setdefault("next_url", next_url)
     return {
         "filing": filing,
         "part": part,
@@ -148,6 +213,22 @@ def _page_context(request, filing, part, **extra):
         "summary": summary,
         "editable": editable,
         "rule_labels": RULE_LABELS,
+        "page_version": posted or (_current_page_version(filing, summary) if editable else None),
+        # The moves that need a reason open a form: they go after the buttons.
+        "moves": sorted(
+            (
+                {
+                    "action": move.action,
+                    "label": move.label,
+                    "reason_required": move.reason_required,
+                }
+                for _to, move in moves_available(filing=filing, actor=request.user)
+            ),
+            key=lambda move: move["reason_required"],
+        ),
+        "min_reason_length": MIN_REASON_LENGTH,
+        "last_return": last_return,
+        "returned": filing.status == Filing.Status.RETURNED and last_return is not None,
         **extra,
     }
 
@@ -171,37 +252,63 @@ def _part_template(part):
 
 def _edit_page(request, filing, part, build, *, project=None, template=None, extra=None):
     """GET shows the page; POST saves it as a draft or re-renders it with the
-    posted values and the errors of the refused fields."""
+    posted values and the errors of the refused fields. A filing that is not
+    editable, or that changed since the page was rendered, refuses the POST
+    with 409 and nothing written."""
     status = 200
+    posted = None
+    refusal = {}
     if request.method == "POST":
         if not selectors.user_can_edit_filing(user=request.user, filing=filing):
             raise PermissionDenied("只有本部门的填报人可以修改填报。")
-        page = build(filing, request.POST, project)
-        if page.is_valid():
-            try:
-                editing.filing_part_save(
-                    filing=filing,
-                    actor=request.user,
-                    forms=page.forms.values(),
-                    formsets=page.formsets.values(),
-                    project=project,
-                )
-            except editing.FilingNotEditable as error:
-                messages.error(request, str(error))
-                status = CONFLICT
-            else:
-                messages.success(request, "已保存（草稿）。")
-                return redirect(request.path)
-        elif not filing.is_editable:
-            messages.error(request, "该填报当前不可编辑，未保存。")
+        posted = _posted_page_version(request)
+        try:
+            editing.filing_check_editable(filing=filing)
+        except editing.FilingNotEditable as error:
+            # Show what is stored, read-only, not what was posted.
+            messages.error(request, str(error))
+            page = build(filing, None, project)
             status = CONFLICT
+            posted = None
         else:
-            messages.error(
-                request, f"有 {page.error_count()} 处填写不符合要求，本页未保存，请按红色提示修改。"
-            )
+            page = build(filing, request.POST, project)
+            if page.is_valid():
+                try:
+                    editing.filing_part_save(
+                        filing=filing,
+                        actor=request.user,
+                        expected_version=posted.version,
+                        forms=page.forms.values(),
+                        formsets=page.formsets.values(),
+                        project=project,
+                    )
+                except editing.FilingNotEditable as error:
+                    messages.error(request, str(error))
+                    status = CONFLICT
+                except editing.StaleFiling as error:
+                    refusal = _refuse_stale(request, filing, error, posted)
+                    status = CONFLICT
+                else:
+                    messages.success(request, "已保存（草稿）。")
+                    return redirect(request.path)
+            else:
+                messages.error(
+                    request,
+                    f"有 {page.error_count()} 处填写不符合要求，本页未保存，请按红色提示修改。",
+                )
     else:
         page = build(filing, None, project)
-    context = _page_context(request, filing, part, page=page, **page.forms, **page.formsets)
+    context = page_context(
+        request,
+        filing,
+        part,
+        posted=posted,
+        next_url=request.path,
+        page=page,
+        **refusal,
+        **page.forms,
+        **page.formsets,
+    )
     if extra:
         context.update(extra(context))
     if "indicators" in page.formsets:
@@ -254,7 +361,7 @@ def filing_part(request, pk, part):
     if part == "overview":
         if request.method != "GET":
             return HttpResponse(status=405)
-        summary_context = _page_context(request, filing, part)
+        summary_context = page_context(request, filing, part)
         summary_context["part_counts"] = summary_context["summary"].part_counts()
         summary_context["indicator_rows"] = selectors.indicator_groups(
             list(filing.indicators.filter(project__isnull=True).order_by("position", "pk"))
@@ -282,14 +389,16 @@ def _basic_extra(context):
     return {}
 
 
-def _projects_page(request, filing, *, add_form=None, status=200):
+def _projects_page(request, filing, *, add_form=None, status=200, posted=None, refusal=None):
     projects = list(filing.projects.order_by("position", "pk"))
-    context = _page_context(
+    context = page_context(
         request,
         filing,
         "projects",
+        posted=posted,
         projects=projects,
         add_form=add_form or ProjectAddForm(),
+        **(refusal or {}),
     )
     return render(request, _part_template("projects"), context, status=status)
 
@@ -304,17 +413,31 @@ def _filing_for_writer(request, pk):
 @require_POST
 def project_add(request, pk):
     filing = _filing_for_writer(request, pk)
+    posted = _posted_page_version(request)
     form = ProjectAddForm(request.POST)
+    try:
+        editing.filing_check_editable(filing=filing)
+    except editing.FilingNotEditable as error:
+        messages.error(request, str(error))
+        return _projects_page(request, filing, status=CONFLICT)
     if not form.is_valid():
         messages.error(request, "请填写项目名称。")
-        return _projects_page(request, filing, add_form=form)
+        return _projects_page(request, filing, add_form=form, posted=posted)
     try:
         project = editing.project_add(
-            filing=filing, actor=request.user, name=form.cleaned_data["name"]
+            filing=filing,
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            expected_version=posted.version,
         )
     except editing.FilingNotEditable as error:
         messages.error(request, str(error))
         return _projects_page(request, filing, add_form=form, status=CONFLICT)
+    except editing.StaleFiling as error:
+        refusal = _refuse_stale(request, filing, error, posted)
+        return _projects_page(
+            request, filing, add_form=form, status=CONFLICT, posted=posted, refusal=refusal
+        )
     messages.success(request, f"已新增项目“{project.name}”，请填写项目支出绩效自评表。")
     return redirect("evaluations:project_edit", filing.pk, project.pk)
 
@@ -323,11 +446,17 @@ def project_add(request, pk):
 def project_delete(request, pk, project_pk):
     filing = _filing_for_writer(request, pk)
     project = get_object_or_404(Project, pk=project_pk, filing=filing)
+    posted = _posted_page_version(request)
     try:
-        editing.project_delete(filing=filing, actor=request.user, project=project)
+        editing.project_delete(
+            filing=filing, actor=request.user, project=project, expected_version=posted.version
+        )
     except editing.FilingNotEditable as error:
         messages.error(request, str(error))
         return _projects_page(request, filing, status=CONFLICT)
+    except editing.StaleFiling as error:
+        refusal = _refuse_stale(request, filing, error, posted)
+        return _projects_page(request, filing, status=CONFLICT, posted=posted, refusal=refusal)
     messages.success(request, f"已删除项目“{project.name}”。")
     return redirect("evaluations:filing_part", filing.pk, "projects")
 
@@ -386,6 +515,10 @@ def _figures(summary):
 def _preview(request, filing, build, project=None):
     if not selectors.user_can_edit_filing(user=request.user, filing=filing):
         raise PermissionDenied("只有本部门的填报人可以修改填报。")
+    try:
+        editing.filing_check_editable(filing=filing)
+    except editing.FilingNotEditable as error:
+        return JsonResponse({"valid": False, "message": str(error)}, status=CONFLICT)
     page = build(filing, request.POST, project)
     if not page.is_valid():
         return JsonResponse({"valid": False, "invalid_fields": page.error_count()})

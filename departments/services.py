@@ -1,0 +1,137 @@
+"""User accounts and their roles, managed by bureau administrators.
+
+Every function takes the acting user explicitly and refuses anyone who is not
+an administrator (PermissionDenied); a refused value raises ValidationError
+with a Chinese message, keyed by field where there is one.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from .models import Department, Jurisdiction, Membership
+from .selectors import user_is_admin
+
+User = get_user_model()
+Role = Membership.Role
+
+
+def _require_admin(actor) -> None:
+    if not user_is_admin(user=actor):
+        raise PermissionDenied("只有系统管理员可以管理用户。")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor,
+    username: str,
+    name: str,
+    email: str,
+    password: str,
+    role: str = "",
+    department: Department | None = None,
+    jurisdiction: Jurisdiction | None = None,
+):
+    """Create an active user with `password`, which must pass the project's
+    password validators (AUTH_PASSWORD_VALIDATORS), and give it the membership
+    `role` when one is given (see `membership_add`). The name is kept whole in
+    first_name: Chinese names are not split into given and family name.
+
+    Raises ValidationError (fields username, password, role, department,
+    jurisdiction) and PermissionDenied. Administrators only.
+    """
+    _require_admin(actor)
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "该用户名已被使用。"})
+    user = User(username=username, first_name=name.strip(), email=email.strip())
+    try:
+        validate_password(password, user=user)
+    except ValidationError as refused:
+        raise ValidationError({"password": refused.messages}) from refused
+    user.set_password(password)
+    user.save()
+    if role:
+        membership_add(
+            actor=actor, user=user, role=role, department=department, jurisdiction=jurisdiction
+        )
+    return user
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    actor,
+    user,
+    role: str,
+    department: Department | None = None,
+    jurisdiction: Jurisdiction | None = None,
+) -> Membership:
+    """Give `user` a role: officer (单位填报人) of `department`, reviewer
+    (财政局审核人) of `jurisdiction`, or administrator (neither). A role with the
+    wrong scope or one the user already holds is refused.
+
+    Raises ValidationError (fields role, department, jurisdiction) and
+    PermissionDenied. Administrators only.
+    """
+    _require_admin(actor)
+    if role == Role.OFFICER:
+        if department is None:
+            raise ValidationError({"department": "单位填报人须选择所属预算部门。"})
+        if jurisdiction is not None:
+            raise ValidationError(
+                {"jurisdiction": "单位填报人只属于预算部门，请不要选择行政区划。"}
+            )
+    elif role == Role.REVIEWER:
+        if jurisdiction is None:
+            raise ValidationError({"jurisdiction": "财政局审核人须选择所属行政区划。"})
+        if department is not None:
+            raise ValidationError(
+                {"department": "财政局审核人只属于行政区划，请不要选择预算部门。"}
+            )
+    elif role == Role.ADMIN:
+        if department is not None or jurisdiction is not None:
+            raise ValidationError({"role": "系统管理员不属于具体部门或行政区划，请不要选择。"})
+    else:
+        raise ValidationError({"role": "请选择角色。"})
+    # The unique constraint does not catch repeats with empty scope (NULLs are
+    # distinct in SQL), so look first.
+    if Membership.objects.filter(
+        user=user, role=role, department=department, jurisdiction=jurisdiction
+    ).exists():
+        raise ValidationError({"role": "该用户已有这一角色。"})
+    return Membership.objects.create(
+        user=user, role=role, department=department, jurisdiction=jurisdiction
+    )
+
+
+@transaction.atomic
+def membership_remove(*, actor, membership: Membership) -> None:
+    """Take a role away. An administrator cannot remove their own administrator
+    role (so that the last one cannot lock everybody out by mistake).
+
+    Raises ValidationError and PermissionDenied. Administrators only.
+    """
+    _require_admin(actor)
+    if membership.user_id == actor.pk and membership.role == Role.ADMIN:
+        raise ValidationError("不能移除自己的系统管理员角色。")
+    membership.delete()
+
+
+@transaction.atomic
+def user_deactivate(*, actor, user):
+    """Stop `user` from logging in (is_active off); the account, its roles and
+    everything it did stay for the record. An administrator cannot deactivate
+    their own account.
+
+    Raises ValidationError and PermissionDenied. Administrators only.
+    """
+    _require_admin(actor)
+    if user.pk == actor.pk:
+        raise ValidationError("不能停用自己的账号。")
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return user

@@ -1,0 +1,283 @@
+"""用户管理: administrators manage accounts and roles; nobody else sees the pages."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from django.urls import reverse
+
+from departments import services
+from departments.models import Membership
+from tests.evaluations.pages import accessibility_problems
+from tests.factories import (
+    DepartmentFactory,
+    JurisdictionFactory,
+    UserFactory,
+    officer_of,
+    reviewer_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+Role = Membership.Role
+USERS = reverse("departments:users")
+CREATE = reverse("departments:user_create")
+STRONG = "Lanshan-绩效-2024!"
+
+
+@pytest.fixture
+def admin():
+    user = UserFactory(username="admin")
+    Membership.objects.create(user=user, role=Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    client.force_login(admin)
+    return client
+
+
+def new_user_data(**overrides):
+    data = {
+        "username": "zhangsan",
+        "name": "张三",
+        "email": "zhangsan@example.cn",
+        "password": STRONG,
+        "password_confirm": STRONG,
+        "role": "",
+        "department": "",
+        "jurisdiction": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def detail_url(user):
+    return reverse("departments:user_detail", args=[user.pk])
+
+
+# --- who may --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["officer", "reviewer", "plain"])
+def test_users_pages_do_not_exist_for_non_administrators(client, persona):
+    department = DepartmentFactory()
+    user = {
+        "officer": lambda: officer_of(department),
+        "reviewer": lambda: reviewer_of(department.jurisdiction),
+        "plain": UserFactory,
+    }[persona]()
+    other = UserFactory()
+    client.force_login(user)
+    assert client.get(USERS).status_code == 404
+    assert client.get(CREATE).status_code == 404
+    assert client.post(CREATE, new_user_data()).status_code == 404
+    assert client.get(detail_url(other)).status_code == 404
+    assert client.post(reverse("departments:user_deactivate", args=[other.pk])).status_code == 404
+    other.refresh_from_db()
+    assert other.is_active
+    assert not User.objects.filter(username="zhangsan").exists()
+
+
+def test_superuser_manages_users_without_an_admin_role(client):
+    client.force_login(UserFactory(is_superuser=True))
+    assert client.get(USERS).status_code == 200
+
+
+def test_services_refuse_an_actor_who_is_not_an_administrator():
+    reviewer = reviewer_of(JurisdictionFactory())
+    with pytest.raises(PermissionDenied):
+        services.user_create(
+            actor=reviewer, username="lisi", name="李四", email="", password=STRONG
+        )
+    with pytest.raises(PermissionDenied):
+        services.user_deactivate(actor=reviewer, user=UserFactory())
+
+
+def test_navigation_offers_user_management_to_administrators_only(client, admin):
+    reviewer = reviewer_of(JurisdictionFactory())
+    client.force_login(reviewer)
+    page = client.get(reverse("evaluations:dashboard")).content.decode()
+    assert "审核工作台" in page
+    assert USERS not in page
+    client.force_login(admin)
+    page = client.get(reverse("evaluations:dashboard")).content.decode()
+    assert f'href="{USERS}"' in page
+
+
+# --- listing ----------------------------------------------------------------------
+
+
+def test_list_shows_users_with_their_roles(admin_client):
+    jurisdiction = JurisdictionFactory(name="邵阳市北塔区")
+    reviewer_of(jurisdiction, username="wangwu")
+    response = admin_client.get(USERS)
+    html = response.content.decode()
+    assert "wangwu" in html
+    assert "财政局审核人：邵阳市北塔区" in html
+
+
+def test_list_searches_by_username_or_name(admin_client):
+    UserFactory(username="zhaoliu", first_name="赵六")
+    UserFactory(username="qianqi")
+    html = admin_client.get(USERS, {"q": "赵六"}).content.decode()
+    assert "zhaoliu" in html
+    assert "qianqi" not in html
+
+
+def test_user_pages_have_labelled_fields(admin_client):
+    user = officer_of(DepartmentFactory())
+    for url in (USERS, CREATE, detail_url(user)):
+        assert accessibility_problems(admin_client.get(url).content.decode()) == [], url
+
+
+# --- creating ---------------------------------------------------------------------
+
+
+def test_admin_creates_a_user_with_an_officer_membership(admin_client):
+    department = DepartmentFactory(name="北塔区人民政府办公室")
+    response = admin_client.post(
+        CREATE, new_user_data(role=Role.OFFICER, department=department.pk), follow=True
+    )
+    user = User.objects.get(username="zhangsan")
+    assert response.redirect_chain[-1][0] == detail_url(user)
+    assert "已创建用户“zhangsan”。" in response.content.decode()
+    assert user.first_name == "张三"
+    assert user.email == "zhangsan@example.cn"
+    assert user.check_password(STRONG)
+    assert user.is_active
+    assert list(user.memberships.values_list("role", "department")) == [
+        (Role.OFFICER, department.pk)
+    ]
+
+
+def test_admin_creates_a_user_without_a_role(admin_client):
+    admin_client.post(CREATE, new_user_data())
+    assert not User.objects.get(username="zhangsan").memberships.exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("abc", "密码太短，至少需要 8 个字符。"),
+        ("12345678", "这个密码太常见了。"),
+        ("zhangsan2024", "密码跟 用户名 太相似了。"),
+    ],
+)
+def test_weak_password_is_refused_with_a_chinese_message(admin_client, password, message):
+    response = admin_client.post(
+        CREATE, new_user_data(password=password, password_confirm=password)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.filter(username="zhangsan").exists()
+
+
+def test_mismatched_password_confirmation_is_refused(admin_client):
+    response = admin_client.post(CREATE, new_user_data(password_confirm=STRONG + "x"))
+    assert "两次输入的密码不一致。" in response.content.decode()
+    assert not User.objects.filter(username="zhangsan").exists()
+
+
+def test_taken_username_is_refused(admin_client):
+    UserFactory(username="ZhangSan")
+    response = admin_client.post(CREATE, new_user_data())
+    assert "该用户名已被使用。" in response.content.decode()
+    assert User.objects.filter(username__iexact="zhangsan").count() == 1
+
+
+def test_role_without_its_scope_creates_nothing(admin_client):
+    response = admin_client.post(CREATE, new_user_data(role=Role.REVIEWER))
+    assert "财政局审核人须选择所属行政区划。" in response.content.decode()
+    assert not User.objects.filter(username="zhangsan").exists()
+
+
+# --- roles and deactivation -------------------------------------------------------------
+
+
+def test_admin_adds_a_reviewer_role(admin_client):
+    user = UserFactory()
+    jurisdiction = JurisdictionFactory(name="岳阳市君山区")
+    response = admin_client.post(
+        detail_url(user), {"role": Role.REVIEWER, "jurisdiction": jurisdiction.pk}, follow=True
+    )
+    assert "已添加角色：财政局审核人。" in response.content.decode()
+    assert user.memberships.get().jurisdiction == jurisdiction
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"role": Role.OFFICER}, "单位填报人须选择所属预算部门。"),
+        ({"role": Role.ADMIN, "jurisdiction": "J"}, "系统管理员不属于具体部门或行政区划"),
+    ],
+)
+def test_role_with_the_wrong_scope_is_refused(admin_client, data, message):
+    user = UserFactory()
+    if data.get("jurisdiction") == "J":
+        data = {**data, "jurisdiction": JurisdictionFactory().pk}
+    response = admin_client.post(detail_url(user), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not user.memberships.exists()
+
+
+def test_the_same_role_cannot_be_given_twice(admin_client):
+    user = UserFactory()
+    Membership.objects.create(user=user, role=Role.ADMIN)
+    response = admin_client.post(detail_url(user), {"role": Role.ADMIN})
+    assert "该用户已有这一角色。" in response.content.decode()
+    assert user.memberships.count() == 1
+
+
+def test_admin_removes_a_role(admin_client):
+    department = DepartmentFactory()
+    user = officer_of(department)
+    membership = user.memberships.get()
+    url = reverse("departments:membership_remove", args=[user.pk, membership.pk])
+    response = admin_client.post(url, follow=True)
+    assert "已移除角色：单位填报人。" in response.content.decode()
+    assert not user.memberships.exists()
+
+
+def test_admin_cannot_remove_their_own_admin_role(admin_client, admin):
+    membership = admin.memberships.get()
+    url = reverse("departments:membership_remove", args=[admin.pk, membership.pk])
+    response = admin_client.post(url, follow=True)
+    assert "不能移除自己的系统管理员角色。" in response.content.decode()
+    assert admin.memberships.exists()
+
+
+def test_admin_deactivates_a_user_who_then_cannot_log_in(admin_client):
+    user = UserFactory(username="leaver")
+    response = admin_client.post(
+        reverse("departments:user_deactivate", args=[user.pk]), follow=True
+    )
+    assert "已停用用户“leaver”，该用户不能再登录。" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
+    visitor = Client()
+    visitor.post(reverse("login"), {"username": "leaver", "password": "perfeval-pass-123"})
+    assert "_auth_user_id" not in visitor.session
+
+
+def test_admin_cannot_deactivate_themselves(admin_client, admin):
+    response = admin_client.post(
+        reverse("departments:user_deactivate", args=[admin.pk]), follow=True
+    )
+    assert "不能停用自己的账号。" in response.content.decode()
+    admin.refresh_from_db()
+    assert admin.is_active
+
+
+# --- the Django admin -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["jurisdiction", "department", "membership"])
+def test_django_admin_lists_and_adds_departments_models(client, model):
+    officer_of(DepartmentFactory())
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert client.get(reverse(f"admin:departments_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:departments_{model}_add")).status_code == 200
