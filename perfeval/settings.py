@@ -261,4 +261,7 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # WeasyPrint logs a line per page at INFO; its warnings (missing glyphs,
+    # refused URLs) still come through.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

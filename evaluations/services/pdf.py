@@ -3,7 +3,8 @@
 The report is HTML rendered by Django's template engine (autoescaped, so a
 filing's text can never become markup) and laid out by WeasyPrint. The tables
 are the official 附件1, 附件2 and 附件3 with the paper's rows, columns and merged
-cells; every figure comes from the scoring service, none is computed here.
+cells; every rate and score comes from the scoring service, none is computed
+here.
 
 WeasyPrint would fetch any URL the HTML names (file://, http://, …). Every
 render goes through `SafeURLFetcher`, which reads only `data:` URLs and our own
@@ -178,14 +179,17 @@ class SafeURLFetcher(URLFetcher):
 
 # A run of characters without a break opportunity (Latin letters, digits, URLs;
 # CJK text may break between any two characters) is laid out by WeasyPrint in
-# time quadratic in its length: a 5000-character run in a table cell takes
-# seconds. A zero-width space every BREAK_EVERY characters of such a run gives
-# the line breaker a place to break; it draws no glyph, so the PDF's text
-# (copy, search, pdftotext) is unchanged.
-BREAK_EVERY = 24
+# time quadratic in its length when it is wider than its box: a 5000-character
+# run in a table cell takes seconds. A zero-width space every BREAK_EVERY
+# characters of a run longer than LONG_RUN gives the line breaker places to
+# break, short enough for the narrowest column; it draws no glyph, so the
+# PDF's text (copy, search, pdftotext) is unchanged. Ordinary words, numbers
+# and phone numbers are shorter than LONG_RUN and left alone.
+LONG_RUN = 40
+BREAK_EVERY = 8
 ZERO_WIDTH_SPACE = "\u200b"
-_UNBREAKABLE_RUN = re.compile(
-    r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]{%d,}" % (BREAK_EVERY + 1)
+_LONG_RUN = re.compile(
+    rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]{{{LONG_RUN + 1},}}"
 )
 
 
@@ -196,7 +200,7 @@ def _breakable(text: str) -> str:
             run[start : start + BREAK_EVERY] for start in range(0, len(run), BREAK_EVERY)
         )
 
-    return _UNBREAKABLE_RUN.sub(split, text)
+    return _LONG_RUN.sub(split, text)
 
 
 def _breakable_copy(obj):
@@ -211,14 +215,16 @@ def _make_breakable(obj):
         value = getattr(obj, item.name)
         if isinstance(value, str):
             setattr(obj, item.name, _breakable(value))
+            continue
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
         else:
-            children = value.values() if isinstance(value, dict) else value
-            if dataclasses.is_dataclass(value):
-                _make_breakable(value)
-            elif isinstance(value, (list, dict)):
-                for child in children:
-                    if dataclasses.is_dataclass(child):
-                        _make_breakable(child)
+            children = [value]
+        for child in children:
+            if dataclasses.is_dataclass(child):
+                _make_breakable(child)
 
 
 def _amount(value: Decimal | None) -> str:
@@ -280,8 +286,8 @@ class IndicatorCell:
 class IndicatorGroup:
     """The rows of one 一级指标: one <tbody>, kept on one page where it fits."""
 
-    first: bool
     rows: list[IndicatorCell] = field(default_factory=list)
+    weight: Decimal | None = None  # Σ 分值 of its applicable rows, shown under the name
 
 
 def _indicator_note(row: Indicator, result: IndicatorResult | None) -> str:
@@ -300,45 +306,39 @@ def _indicator_groups(
 ) -> list[IndicatorGroup]:
     """Rows grouped like the paper: consecutive rows with the same 一级指标 share
     one merged cell, and inside it consecutive rows with the same (non-empty)
-    二级指标 share one."""
+    二级指标 share one. Rows keep their order."""
     groups: list[IndicatorGroup] = []
     previous = None
     for index, row in enumerate(indicators):
-        result = results[index] if results and index < len(results) else None
-        cell = IndicatorCell(
-            level1=row.level1,
-            level1_rowspan=1,
-            level1_weight="",
-            level2=row.level2,
-            level2_rowspan=1,
-            name=row.name,
-            target=row.target,
-            actual=row.actual,
-            weight=_amount(row.weight),
-            score=_amount(row.score),
-            deviation=row.deviation,
-            applicable=row.applicable,
-            note=_indicator_note(row, result) if notes else "",
-        )
-        if previous is not None and groups and row.level1 == previous.level1:
-            group = groups[-1]
-        else:
-            group = IndicatorGroup(first=not groups)
-            groups.append(group)
-        group.rows.append(cell)
+        if previous is None or row.level1 != previous.level1:
+            groups.append(IndicatorGroup())
+        group = groups[-1]
         previous = row
+        if row.applicable and row.weight is not None:
+            group.weight = (group.weight or Decimal(0)) + row.weight
+        result = results[index] if results and index < len(results) else None
+        group.rows.append(
+            IndicatorCell(
+                level1=row.level1,
+                level1_rowspan=0,
+                level1_weight="",
+                level2=row.level2,
+                level2_rowspan=1,
+                name=row.name,
+                target=row.target,
+                actual=row.actual,
+                weight=_amount(row.weight),
+                score=_amount(row.score),
+                deviation=row.deviation,
+                applicable=row.applicable,
+                note=_indicator_note(row, result) if notes else "",
+            )
+        )
     for group in groups:
         head = group.rows[0]
         head.level1_rowspan = len(group.rows)
-        for cell in group.rows[1:]:
-            cell.level1_rowspan = 0
-        weights = [
-            Decimal(row.weight)
-            for row in group.rows
-            if row.applicable and row.weight not in ("", None)
-        ]
-        if weights:
-            head.level1_weight = f"（{_plain(sum(weights, Decimal(0)))}分）"
+        if group.weight is not None:
+            head.level1_weight = f"（{_plain(group.weight)}分）"
         run_head = None
         for cell in group.rows:
             if run_head is not None and cell.level2 and cell.level2 == run_head.level2:
@@ -515,16 +515,22 @@ def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _part(title: str, text: str, *, required: bool = False, lead: str = "") -> dict:
+    """One titled text of the narrative. `required` marks what validation demands
+    (section_missing): an empty one reads 未填写, any other empty one 无."""
+    return {"title": title, "paragraphs": _paragraphs(text), "required": required, "lead": lead}
+
+
+def _numbered(title: str, subsections: list[dict]) -> dict:
+    for number, subsection in zip(NUMERALS, subsections, strict=False):
+        subsection["title"] = f"（{number}）{subsection['title']}"
+    return {"title": title, "subsections": subsections}
+
+
 def _sections(document: FilingDocument, score: FilingScore) -> list[dict]:
-    """The narrative 一 to 十 in DOMAIN.md order: a title and either a text or
-    numbered subsections. `required` marks what validation demands
-    (section_missing): shown as 未填写 when empty, the others as 无."""
+    """The narrative 一 to 十 in DOMAIN.md order, each a text or numbered subsections."""
     report = document.report
     profile = document.profile
-
-    def part(title, text, *, required=False, lead=""):
-        return {"title": title, "paragraphs": _paragraphs(text), "required": required, "lead": lead}
-
     conclusion_lead = ""
     if score.grade:
         conclusion_lead = (
@@ -533,57 +539,50 @@ def _sections(document: FilingDocument, score: FilingScore) -> list[dict]:
             f"等次为“{score.grade}”。"
         )
     sections = [
-        (
+        _numbered(
             "部门（单位）基本情况",
             [
-                part("机构设置情况", profile.organization),
-                part("人员编制情况", _staffing_text(document, score)),
-                part("主要职能职责", profile.functions, required=True),
-                part("绩效目标设定情况", profile.goal_setting),
+                _part("机构设置情况", profile.organization),
+                _part("人员编制情况", _staffing_text(document, score)),
+                _part("主要职能职责", profile.functions, required=True),
+                _part("绩效目标设定情况", profile.goal_setting),
             ],
         ),
-        (
+        _numbered(
             "一般公共预算支出情况",
             [
-                part(
+                _part(
                     "预算执行、使用、管理总体情况",
                     report.budget_overview or _budget_text(document, score),
                     required=True,
                 ),
-                part("基本支出情况", report.basic_expenditure),
-                part("项目支出情况", report.project_expenditure),
+                _part("基本支出情况", report.basic_expenditure),
+                _part("项目支出情况", report.project_expenditure),
             ],
         ),
-        ("政府性基金预算支出情况", report.government_fund),
-        ("国有资本经营预算支出情况", report.state_capital),
-        ("社会保险基金预算支出情况", report.social_insurance),
-        (
+        _part("政府性基金预算支出情况", report.government_fund),
+        _part("国有资本经营预算支出情况", report.state_capital),
+        _part("社会保险基金预算支出情况", report.social_insurance),
+        _numbered(
             "部门整体支出绩效情况",
             [
-                part(
+                _part(
                     "综合评价结论",
                     report.performance_conclusion,
                     required=True,
                     lead=conclusion_lead,
                 ),
-                part("评价指标分析", report.indicator_analysis),
+                _part("评价指标分析", report.indicator_analysis),
             ],
         ),
-        ("存在的问题及原因分析", report.problems, True),
-        ("下一步改进措施", report.improvements, True),
-        ("部门整体支出绩效自评结果拟应用和公开情况", report.result_application),
-        ("其他需要说明的情况", report.other),
+        _part("存在的问题及原因分析", report.problems, required=True),
+        _part("下一步改进措施", report.improvements, required=True),
+        _part("部门整体支出绩效自评结果拟应用和公开情况", report.result_application),
+        _part("其他需要说明的情况", report.other),
     ]
-    result = []
-    for number, (title, body, *flags) in zip(NUMERALS, sections, strict=True):
-        heading = f"{number}、{title}"
-        if isinstance(body, list):
-            for sub_number, sub in zip(NUMERALS, body, strict=False):
-                sub["title"] = f"（{sub_number}）{sub['title']}"
-            result.append({"title": heading, "subsections": body})
-        else:
-            result.append({**part("", body, required=bool(flags)), "title": heading})
-    return result
+    for number, section in zip(NUMERALS, sections, strict=True):
+        section["title"] = f"{number}、{section['title']}"
+    return sections
 
 
 def _forms_context(document: FilingDocument, score: FilingScore | None, *, notes: bool) -> dict:
@@ -621,12 +620,16 @@ def report_html(
     rules, the suggested score. All filing text is escaped. Pure; never raises
     on incomplete data.
     """
+    # The document's own title (PDF metadata) keeps the text as it is.
+    title = f"{document.fiscal_year}年度{document.department.name}部门整体支出绩效自评报告"
     document = _breakable_copy(document)
     context = _forms_context(document, score, notes=draft)
-    title = f"{document.fiscal_year}年度{document.department.name}部门整体支出绩效自评报告"
     context.update(
         {
             "title": title,
+            "heading": (
+                f"{document.fiscal_year}年度{document.department.name}部门整体支出绩效自评报告"
+            ),
             "draft": draft,
             "score": score,
             "figures": _score_figures(score),

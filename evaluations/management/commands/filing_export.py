@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from evaluations.models import Filing
 from evaluations.services.excel import filing_workbook
 from evaluations.services.interchange import filing_export_json
+from evaluations.services.reports import report_pdf_bytes
 
 from ._lookup import department_by_name
 
@@ -13,7 +14,10 @@ FORMATS = ("json", "xlsx", "pdf")
 
 
 class Command(BaseCommand):
-    help = "导出一个部门某年度的自评：perfeval-filing/1 JSON，或 Excel 工作簿（xlsx，需 -o）。"
+    help = (
+        "导出一个部门某年度的自评：perfeval-filing/1 JSON、Excel 工作簿（xlsx）"
+        "或 PDF 报告（pdf）；xlsx 和 pdf 需用 -o 指定文件。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--department", required=True, help="部门名称")
@@ -21,23 +25,28 @@ class Command(BaseCommand):
         parser.add_argument("--year", required=True, type=int, help="年度，如 2023")
         parser.add_argument("--format", choices=FORMATS, default="json", help="导出格式")
         parser.add_argument(
-            "-o", "--output", help="输出文件路径；json 省略时写到标准输出，xlsx 必须指定"
+            "-o", "--output", help="输出文件路径；json 省略时写到标准输出，xlsx、pdf 必须指定"
         )
 
     def handle(self, *args, department, jurisdiction, year, format, output, **options):
-        if format == "pdf":
+        # A workbook or a PDF is binary: written to a terminal it is noise, and
+        # piped through a text stream it would be corrupted.
+        if format in {"xlsx", "pdf"} and output is None:
             raise CommandError(
-                f"导出格式 {format} 将在后续版本提供，目前支持 json 和 xlsx。", returncode=2
-            )
-        # A workbook is binary: written to a terminal it is noise, and piped
-        # through a text stream it would be corrupted.
-        if format == "xlsx" and output is None:
-            raise CommandError(
-                "xlsx 是二进制文件，不能写到标准输出，请用 -o 指定输出文件路径。", returncode=2
+                f"{format} 是二进制文件，不能写到标准输出，请用 -o 指定输出文件路径。",
+                returncode=2,
             )
         filing = self._filing(name=department, jurisdiction=jurisdiction, year=year)
         if format == "xlsx":
             self._write(output, filing_workbook(filing=filing))
+        elif format == "pdf":
+            data = report_pdf_bytes(filing=filing)
+            if data is None:
+                raise CommandError(
+                    "该自评已审核，审核版报告尚未生成；请先运行 render_reports 或等待后台任务。",
+                    returncode=1,
+                )
+            self._write(output, data)
         else:
             text = (
                 json.dumps(filing_export_json(filing=filing), ensure_ascii=False, indent=2) + "\n"

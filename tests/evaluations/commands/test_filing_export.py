@@ -114,15 +114,23 @@ def test_junshan_export_carries_reference_figures():
     ]
 
 
-@pytest.mark.parametrize("format", ["pdf"])
-def test_pdf_is_not_yet_available(format):
+def test_pdf_is_written_to_the_output_file(tmp_path):
+    import_example(BEITA[0])
+    target = tmp_path / "beita.pdf"
+
+    export("--department", BEITA[1], "--year", "2023", "--format", "pdf", "-o", str(target))
+
+    assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_needs_an_output_file():
     import_example(BEITA[0])
 
     with pytest.raises(CommandError) as caught:
-        export("--department", BEITA[1], "--year", "2023", "--format", format)
+        export("--department", BEITA[1], "--year", "2023", "--format", "pdf")
 
     assert caught.value.returncode == 2
-    assert f"导出格式 {format} 将在后续版本提供" in str(caught.value)
+    assert "-o" in str(caught.value)
 
 
 def test_unknown_department_is_refused():
