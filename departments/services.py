@@ -102,9 +102,41 @@ def membership_add(
         user=user, role=role, department=department, jurisdiction=jurisdiction
     ).exists():
         raise ValidationError({"role": "该用户已有这一角色。"})
-    return Membership.objects.create(
+    membership = Membership.objects.create(
         user=user, role=role, department=department, jurisdiction=jurisdiction
     )
+    if role == Role.ADMIN:
+        _admin_site_access_grant(user)
+    return membership
+
+
+ADMIN_GROUP = "系统管理员"
+# What 系统管理员 manage in the Django admin (DOMAIN.md): jurisdictions,
+# departments, users and their roles, fiscal years and scoring templates.
+ADMIN_MODELS = {
+    "departments": ["jurisdiction", "department", "membership"],
+    "evaluations": ["fiscalyear", "scoringtemplate", "filing"],
+    "auth": ["user"],
+}
+
+
+def _admin_site_access_grant(user) -> None:
+    """Let an administrator into the Django admin with the permissions of the
+    group 系统管理员 (created on first use): staff, not superuser, so that the
+    role can be taken away again by removing the membership."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
+    if created or not group.permissions.exists():
+        models = Q()
+        for app_label, names in ADMIN_MODELS.items():
+            models |= Q(content_type__app_label=app_label, content_type__model__in=names)
+        group.permissions.set(Permission.objects.filter(models))
+    user.groups.add(group)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic
@@ -118,6 +150,12 @@ def membership_remove(*, actor, membership: Membership) -> None:
     if membership.user_id == actor.pk and membership.role == Role.ADMIN:
         raise ValidationError("不能移除自己的系统管理员角色。")
     membership.delete()
+    if membership.role == Role.ADMIN and not membership.user.is_superuser:
+        from django.contrib.auth.models import Group
+
+        membership.user.groups.remove(*Group.objects.filter(name=ADMIN_GROUP))
+        membership.user.is_staff = False
+        membership.user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic

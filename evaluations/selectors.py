@@ -136,11 +136,9 @@ def department_get_for_user(*, user, pk) -> Department:
 
 
 def user_can_edit_filing(*, user, filing: Filing) -> bool:
-    """Only the department's own officers (and superusers) write a filing; the
-    bureau reads it. Whether the filing's status allows writing is the editing
-    service's decision (`Filing.is_editable`)."""
-    if user.is_superuser:
-        return True
+    """Only the department's own officers write a filing (DOMAIN.md: not even
+    administrators); the bureau reads it. Whether the filing's status allows
+    writing is the editing service's decision (`Filing.is_editable`)."""
     return departments_for_user(user=user).filter(pk=filing.department_id).exists()
 
 

@@ -66,12 +66,16 @@ def _approve_one(*, filing: Filing, actor) -> BulkResult:
             message=message,
         )
 
-    if filing.status == Filing.Status.SUBMITTED:
-        blocking = filing_blocking_errors(filing=filing)
-        if blocking:
-            return result(
-                approved=False, message=f"该填报还有 {len(blocking)} 项错误，不能审核通过。"
-            )
+    if filing.status != Filing.Status.SUBMITTED:
+        # Approving from 已公开 would be the unpublish move of the table: a
+        # stale dashboard must never take a report off 信息公开.
+        return result(
+            approved=False,
+            message=f"当前状态为“{filing.get_status_display()}”，只有已报送的填报可以审核通过。",
+        )
+    blocking = filing_blocking_errors(filing=filing)
+    if blocking:
+        return result(approved=False, message=f"该填报还有 {len(blocking)} 项错误，不能审核通过。")
     try:
         filing_transition(filing=filing, to=Filing.Status.APPROVED, actor=actor)
     except TransitionError as refused:

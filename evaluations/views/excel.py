@@ -171,7 +171,8 @@ def blank_workbook_download(request, department_id, year):
 @require_GET
 def summary_workbook_download(request):
     if not selectors.user_is_bureau_staff(user=request.user):
-        raise PermissionDenied("只有财政局审核人员可以下载汇总表。")
+        # Like the dashboard: bureau pages do not exist for anyone else.
+        raise Http404("没有找到该页面。")
     year = request.GET.get("year", "")
     if year:
         if not year.isdigit():

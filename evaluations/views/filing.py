@@ -565,7 +565,8 @@ def filing_export(request, pk):
 @require_http_methods(["GET", "POST"])
 def filing_import_view(request):
     if not selectors.user_is_bureau_staff(user=request.user):
-        raise PermissionDenied("只有财政局工作人员可以导入填报。")
+        # Like the dashboard: bureau pages do not exist for anyone else.
+        raise Http404("没有找到该页面。")
     status = 200
     form = ImportForm()
     if request.method == "POST":

@@ -281,3 +281,20 @@ def test_django_admin_lists_and_adds_departments_models(client, model):
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     assert client.get(reverse(f"admin:departments_{model}_changelist")).status_code == 200
     assert client.get(reverse(f"admin:departments_{model}_add")).status_code == 200
+
+
+def test_an_administrator_role_opens_the_django_admin_and_removing_it_closes_it(client):
+    from departments.services import membership_add, membership_remove
+
+    actor = UserFactory(is_superuser=True)
+    user = UserFactory(username="new_admin")
+    membership = membership_add(actor=actor, user=user, role=Membership.Role.ADMIN)
+    client.force_login(user)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/departments/department/").status_code == 200
+    assert client.get("/admin/evaluations/scoringtemplate/").status_code == 200
+
+    membership_remove(actor=actor, membership=membership)
+    user.refresh_from_db()
+    assert not user.is_staff
+    assert client.get("/admin/departments/department/").status_code == 302

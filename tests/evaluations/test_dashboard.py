@@ -359,7 +359,7 @@ def test_bulk_approve_approves_error_free_filings_and_reports_each_failure(
     department = junshan_submitted.department.name
     assert f"{department}：已审核" in texts
     assert any(text.startswith("有错误局：该填报还有") and "错误" in text for text in texts)
-    assert "草稿局：当前状态为“草稿”，不能变更为“已审核”。" in texts
+    assert "草稿局：当前状态为“草稿”，只有已报送的填报可以审核通过。" in texts
     assert f"填报 {foreign.pk}：没有找到该填报，或不在您的审核范围内。" in texts
     assert "外区局" not in response.content.decode()
     assert "批量审核：1 份已审核，3 份未通过。" in texts

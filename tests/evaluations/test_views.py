@@ -527,7 +527,7 @@ def test_an_oversized_upload_is_refused(client, settings):
 
 def test_officers_may_not_open_the_import_page(client, filing, officer):
     client.force_login(officer)
-    assert client.get(reverse("evaluations:filing_import")).status_code == 403
+    assert client.get(reverse("evaluations:filing_import")).status_code == 404
 
 
 def test_download_gives_the_filing_as_utf8_json(client, filing):

@@ -1,0 +1,257 @@
+"""The people and the filing every cell of the permission matrix is asked about.
+
+Jurisdiction J1 (岳阳市君山区, from the 君山 example) holds department A (the
+example's department, with its 2023 filing and one 附件3 project) and
+department B; jurisdiction J2 holds nothing of A's. The personas:
+
+- anonymous: no account;
+- officer_a, officer_b: 单位填报人 of A, of B;
+- reviewer_j1, reviewer_j2: 财政局审核人 of J1 (A's), of J2;
+- admin: 系统管理员 membership and `is_staff` (so /admin/ lets them in),
+  not a superuser: the role the app itself grants;
+- superuser: `is_superuser` and `is_staff` with no membership, as
+  `createsuperuser` and `load_demo` make them. The app treats a superuser as an
+  administrator everywhere and, unlike an administrator, as a writer of every
+  filing (selectors.user_can_edit_filing), so the matrix pins that down too.
+
+The filing reaches its status through the workflow service, as in real use
+(a returned filing has its return and snapshot, an approved one its approval),
+and an approved or published filing gets the frozen report the background task
+would have stored.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from auditlog.models import LogEntry as AuditLogEntry
+from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from departments.models import Department, Jurisdiction, Membership
+from evaluations.models import Filing, FilingTransition, FiscalYear, Indicator, Project
+from evaluations.services.workflow import filing_transition
+from tests.evaluations.pages import PageForm
+from tests.factories import (
+    DepartmentFactory,
+    JurisdictionFactory,
+    UserFactory,
+    officer_of,
+    reviewer_of,
+)
+from tests.helpers import import_example, make_submittable
+
+Status = Filing.Status
+
+ANONYMOUS = "anonymous"
+OFFICER_A = "officer_a"
+OFFICER_B = "officer_b"
+REVIEWER_J1 = "reviewer_j1"
+REVIEWER_J2 = "reviewer_j2"
+ADMIN = "admin"
+SUPERUSER = "superuser"
+PERSONAS = (ANONYMOUS, OFFICER_A, OFFICER_B, REVIEWER_J1, REVIEWER_J2, ADMIN, SUPERUSER)
+
+STATUSES = tuple(Status.values)  # draft, submitted, returned, approved, published
+FROZEN = (Status.APPROVED, Status.PUBLISHED)
+RETURN_REASON = "第8行经济效益扣分的偏差原因过于简单，请具体说明。"
+
+# How each status is reached from a draft: (action's target, who moves it).
+_PATHS = {
+    Status.DRAFT: (),
+    Status.SUBMITTED: ((Status.SUBMITTED, OFFICER_A),),
+    Status.RETURNED: ((Status.SUBMITTED, OFFICER_A), (Status.RETURNED, REVIEWER_J1)),
+    Status.APPROVED: ((Status.SUBMITTED, OFFICER_A), (Status.APPROVED, REVIEWER_J1)),
+    Status.PUBLISHED: (
+        (Status.SUBMITTED, OFFICER_A),
+        (Status.APPROVED, REVIEWER_J1),
+        (Status.PUBLISHED, REVIEWER_J1),
+    ),
+}
+
+# The frozen report is rendered once per test run (about a second) and stored
+# again for every approved or published world: what is served is the same
+# kind of file the approval task freezes, its bytes do not matter here.
+_frozen_report: dict[str, bytes] = {}
+
+
+def _frozen_report_bytes(filing) -> bytes:
+    if "pdf" not in _frozen_report:
+        from evaluations.services.pdf import filing_report_pdf
+
+        _frozen_report["pdf"] = filing_report_pdf(filing=filing)
+    return _frozen_report["pdf"]
+
+
+_FILING_COLUMNS = ("status", "version", "updated_at", "report_sha256", "grade")
+_COUNTED = (
+    Filing,
+    FilingTransition,
+    Indicator,
+    Project,
+    FiscalYear,
+    Department,
+    Jurisdiction,
+    Membership,
+    AuditLogEntry,
+    AdminLogEntry,
+)
+FINGERPRINT_FIELDS = (
+    *(f"filing.{column}" for column in _FILING_COLUMNS),
+    *(f"{model._meta.label} rows" for model in _COUNTED),
+    "active users",
+)
+
+
+def _fingerprint_sql() -> str:
+    """One query reading what any write of these pages changes: A's filing's
+    row (every save of a filing page bumps its version), and the row counts of
+    the tables rows are added to or removed from, the audit log included
+    (every changed field of a filing writes an entry)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in _FILING_COLUMNS)
+    counts = ", ".join(
+        f"(SELECT COUNT(*) FROM {quote(model._meta.db_table)})" for model in _COUNTED
+    )
+    users = quote(get_user_model()._meta.db_table)
+    active = f"(SELECT COUNT(*) FROM {users} WHERE {quote('is_active')} = %s)"
+    filings = quote(Filing._meta.db_table)
+    return f"SELECT {columns}, {counts}, {active} FROM {filings} WHERE {quote('id')} = %s"
+
+
+def fingerprint_changes(before: tuple, after: tuple) -> str:
+    return "; ".join(
+        f"{name}: {old!r} → {new!r}"
+        for name, old, new in zip(FINGERPRINT_FIELDS, before, after, strict=True)
+        if old != new
+    )
+
+
+@dataclass
+class World:
+    filing: Filing
+    project: Project
+    department_a: Department
+    department_b: Department
+    users: dict  # persona → user (None for anonymous)
+    status: str = Status.DRAFT
+    clients: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)
+
+    # --- the filing -----------------------------------------------------------
+
+    def move_to(self, status: str) -> None:
+        """Reach `status` through the workflow, and freeze the report of an
+        approved or published filing as the approval task would."""
+        for target, persona in _PATHS[status]:
+            comment = RETURN_REASON if target == Status.RETURNED else ""
+            self.filing = filing_transition(
+                filing=self.filing, to=target, actor=self.users[persona], comment=comment
+            )
+        self.status = status
+        self.freeze_report()
+
+    def freeze_report(self) -> None:
+        self.refresh()
+        if self.status not in FROZEN or self.filing.report_sha256:
+            return
+        data = _frozen_report_bytes(self.filing)
+        digest = hashlib.sha256(data).hexdigest()
+        self.filing.report_pdf.save(
+            f"filing-{self.filing.pk}-{digest[:12]}.pdf", ContentFile(data), save=False
+        )
+        self.filing.report_sha256 = digest
+        self.filing.report_size = len(data)
+        self.filing.report_rendered_at = timezone.now()
+        self.filing.save(
+            update_fields=["report_pdf", "report_sha256", "report_size", "report_rendered_at"]
+        )
+
+    def unfreeze_report(self) -> None:
+        """The state between an approval and its background render."""
+        Filing.objects.filter(pk=self.filing.pk).update(
+            report_pdf="", report_sha256="", report_size=None, report_rendered_at=None
+        )
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.filing.refresh_from_db()
+
+    def fingerprint(self) -> tuple:
+        with connection.cursor() as cursor:
+            cursor.execute(_fingerprint_sql(), [True, self.filing.pk])
+            return tuple(cursor.fetchone())
+
+    def filing_status(self) -> str:
+        return Filing.objects.values_list("status", flat=True).get(pk=self.filing.pk)
+
+    # --- the people ----------------------------------------------------------
+
+    def client(self, persona: str) -> Client:
+        if persona not in self.clients:
+            client = Client()
+            if self.users[persona] is not None:
+                client.force_login(self.users[persona])
+            self.clients[persona] = client
+        return self.clients[persona]
+
+    def forget_client(self, persona: str) -> None:
+        """After a logout: the next request logs in again."""
+        self.clients.pop(persona, None)
+
+    # --- what the pages post --------------------------------------------------
+
+    def page_form(self, path: str, form_id: str) -> dict:
+        """The fields of form `form_id` as officer A's browser would post them
+        from `path`. A filing that is not editable renders no such form, so
+        the form is read as it was while the filing was still editable: the
+        post a page left open from before the submission would send."""
+        key = (path, form_id)
+        if key not in self.cache:
+            editable = self.status in {Status.DRAFT, Status.RETURNED}
+            if not editable:
+                Filing.objects.filter(pk=self.filing.pk).update(status=Status.DRAFT)
+            try:
+                response = self.client(OFFICER_A).get(path)
+                assert response.status_code == 200, f"GET {path}: {response.status_code}"
+                self.cache[key] = PageForm(response.content.decode(), form_id).data
+            finally:
+                if not editable:
+                    Filing.objects.filter(pk=self.filing.pk).update(status=self.status)
+        return dict(self.cache[key])
+
+    def cached(self, key: str, make):
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key]
+
+
+def build_world() -> World:
+    filing = make_submittable(import_example("junshan-2023"))
+    department_a = filing.department
+    jurisdiction_1 = department_a.jurisdiction
+    department_b = DepartmentFactory(name="君山区财政局", jurisdiction=jurisdiction_1)
+    jurisdiction_2 = JurisdictionFactory(name="岳阳市岳阳楼区")
+    admin = UserFactory(username="admin", is_staff=True)
+    Membership.objects.create(user=admin, role=Membership.Role.ADMIN)
+    users = {
+        ANONYMOUS: None,
+        OFFICER_A: officer_of(department_a, username="officer_a"),
+        OFFICER_B: officer_of(department_b, username="officer_b"),
+        REVIEWER_J1: reviewer_of(jurisdiction_1, username="reviewer_j1"),
+        REVIEWER_J2: reviewer_of(jurisdiction_2, username="reviewer_j2"),
+        ADMIN: admin,
+        SUPERUSER: UserFactory(username="superuser", is_staff=True, is_superuser=True),
+    }
+    project = filing.projects.order_by("position", "pk").first()
+    assert project is not None, "the 君山 example has a 附件3 project"
+    return World(
+        filing=filing,
+        project=project,
+        department_a=department_a,
+        department_b=department_b,
+        users=users,
+    )
