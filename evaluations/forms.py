@@ -21,6 +21,7 @@ from .models import (
     ProjectItem,
     Report,
 )
+from .services.document import REPORT_KEYS
 from .validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 
 AMOUNT_ERRORS = {
@@ -183,20 +184,7 @@ class ContactForm(PartForm):
 class ReportForm(PartForm):
     class Meta(PartForm.Meta):
         model = Report
-        fields = [
-            "budget_overview",
-            "basic_expenditure",
-            "project_expenditure",
-            "government_fund",
-            "state_capital",
-            "social_insurance",
-            "performance_conclusion",
-            "indicator_analysis",
-            "problems",
-            "improvements",
-            "result_application",
-            "other",
-        ]
+        fields = list(REPORT_KEYS)
 
 
 class ProjectForm(PartForm):

@@ -27,6 +27,7 @@ from evaluations.models import (
     ProjectItem,
     Report,
 )
+from evaluations.services.document import INDICATOR_KEYS
 
 CHANGED = "changed"
 ADDED = "added"
@@ -217,20 +218,7 @@ def _project_name(index, context) -> str:
 
 
 def _indicator_field(name) -> str:
-    return _verbose(Indicator, name) if name in _INDICATOR_NAMES else name
-
-
-_INDICATOR_NAMES = {
-    "level1",
-    "level2",
-    "name",
-    "target",
-    "actual",
-    "weight",
-    "score",
-    "deviation",
-    "applicable",
-}
+    return _verbose(Indicator, name) if name in INDICATOR_KEYS else name
 
 
 def _project_label(rest, index, context) -> str:

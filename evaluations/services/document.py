@@ -28,6 +28,18 @@ BASIC_ROW_KEYS = (
     "basic_budget_adjustment",
 )
 
+INDICATOR_KEYS = (
+    "level1",
+    "level2",
+    "name",
+    "target",
+    "actual",
+    "weight",
+    "score",
+    "deviation",
+    "applicable",
+)
+
 REPORT_KEYS = (
     "budget_overview",
     "basic_expenditure",

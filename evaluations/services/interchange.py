@@ -33,7 +33,13 @@ from evaluations.models import (
     ScoringTemplate,
 )
 from evaluations.services import document as doc
-from evaluations.services.document import BASIC_ROW_KEYS, REPORT_KEYS, FilingDocument, quantize
+from evaluations.services.document import (
+    BASIC_ROW_KEYS,
+    INDICATOR_KEYS,
+    REPORT_KEYS,
+    FilingDocument,
+    quantize,
+)
 from evaluations.services.filings import filing_create
 from evaluations.services.scoring import document_score
 from evaluations.services.summary import filing_summary_refresh
@@ -578,17 +584,6 @@ _PROJECT_FUND_LINES = {
     "carryover": "carryover",
     "other": "other",
 }
-_INDICATOR_FIELDS = (
-    "level1",
-    "level2",
-    "name",
-    "target",
-    "actual",
-    "weight",
-    "score",
-    "deviation",
-    "applicable",
-)
 
 
 def filing_document(*, filing: Filing) -> FilingDocument:
@@ -692,7 +687,7 @@ def _values(instance, names):
 
 
 def _indicator_document(row):
-    return doc.Indicator(**_values(row, _INDICATOR_FIELDS))
+    return doc.Indicator(**_values(row, INDICATOR_KEYS))
 
 
 def _project_document(project):
