@@ -62,7 +62,11 @@ PART_KEYS = tuple(key for key, _label in PARTS)
 
 
 def _roles(user) -> set[str]:
-    return set(user.memberships.values_list("role", flat=True))
+    # Asked several times per page (navigation, permissions); request.user is
+    # loaded anew for every request, so keeping the answer on it is safe.
+    if not hasattr(user, "_perfeval_roles"):
+        user._perfeval_roles = set(user.memberships.values_list("role", flat=True))
+    return user._perfeval_roles
 
 
 def user_is_bureau_staff(*, user) -> bool:

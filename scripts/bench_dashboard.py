@@ -17,7 +17,6 @@ import math
 import os
 import platform
 import random
-import re
 import statistics
 import sys
 import time
@@ -26,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from benchlib import database_create_if_missing, machine, machine_line, section_write  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfeval.settings")
 os.environ.setdefault("DJANGO_CONN_MAX_AGE", "60")
 # Static URLs from plain storage: no `collectstatic` needed for the benchmark,
@@ -43,7 +45,6 @@ WARMUPS = 3
 RUNS = 30
 TARGET_MS = 150
 SECTION = "审核工作台（2,000 个部门，PostgreSQL）"
-RESULTS = ROOT / "docs" / "benchmarks.md"
 # Status mix of a bureau some weeks after the deadline; None: not started.
 STATUS_WEIGHTS = {
     None: 10,
@@ -68,31 +69,6 @@ def database_url() -> str:
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("请用 DATABASE_URL 指定一个专用的 PostgreSQL 数据库，例如 …/perfeval_bench。")
     return url
-
-
-def database_create_if_missing(url: str) -> None:
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    if "bench" not in name:
-        sys.exit(f"数据库“{name}”的名称不含 bench：本脚本会清空数据库，只在专用库上运行。")
-    with psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    ) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"已创建数据库 {name}")
 
 
 def two_places(value: float) -> Decimal:
@@ -228,20 +204,6 @@ def dashboard_time(user) -> dict:
     }
 
 
-def machine() -> dict:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
-    meminfo = Path("/proc/meminfo").read_text()
-    total_kb = int(re.search(r"^MemTotal:\s*(\d+) kB", meminfo, re.M).group(1))
-    return {
-        # Other work on the machine shows in the timings; the load says how much.
-        "load": ", ".join(f"{value:.2f}" for value in os.getloadavg()),
-        "nproc": os.cpu_count(),
-        "cpu": model.group(1).strip() if model else platform.processor() or "未知",
-        "ram": f"{total_kb / 1024 / 1024:.1f} GiB",
-    }
-
-
 def results_record(*, results: dict, host: dict, postgres: str) -> str:
     import django
 
@@ -250,8 +212,7 @@ def results_record(*, results: dict, host: dict, postgres: str) -> str:
         f"## {SECTION}",
         "",
         f"- 日期：{now:%Y-%m-%d %H:%M %z}",
-        f"- 机器：{host['nproc']} 核（nproc），{host['cpu']}，内存 {host['ram']}；"
-        f"计时结束时系统负载（1/5/15 分钟）{host['load']}",
+        machine_line(host),
         f"- 软件：Python {platform.python_version()}，Django {django.get_version()}，{postgres}",
         f"- 数据：{len(JURISDICTIONS)} 个行政区划共 {DEPARTMENTS} 个部门，"
         f"{YEAR} 年度填报状态混合（约 10% 未开始），每份填报带状态变更记录",
@@ -276,15 +237,7 @@ def results_record(*, results: dict, host: dict, postgres: str) -> str:
         f"（中位数 {main['median']:.1f} ms）。",
         "",
     ]
-    section = "\n".join(lines)
-    text = RESULTS.read_text() if RESULTS.exists() else "# 性能基准\n\n"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text.rstrip("\n") + "\n")
+    section = section_write(title=SECTION, lines=lines[2:])
     return section
 
 
