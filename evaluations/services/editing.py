@@ -96,6 +96,11 @@ def _save_formset(formset, *, filing: Filing, project: Project | None) -> None:
             form.instance.delete()
     # The submitted order (顺序 field, blank rows last) becomes position 0..n-1.
     for position, form in enumerate(formset.ordered_forms):
+        in_place = form.instance.pk is not None and form.instance.position == position
+        if in_place and not form.has_changed():
+            # Untouched and in place: an UPDATE would only cost a query per
+            # row and write nothing new.
+            continue
         instance = form.save(commit=False)
         instance.position = position
         if instance.filing_id is None:

@@ -352,6 +352,28 @@ def test_reordering_indicators_persists(client, filing, officer):
     assert names == [("乙", 0), ("丙", 1), ("甲", 2)]
 
 
+def test_saving_one_changed_indicator_writes_only_that_row(client, filing, officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    add_indicators(filing, [("甲", "5", "5"), ("乙", "5", "5"), ("丙", "5", "5")])
+    client.force_login(officer)
+    url = part_url(filing, "scores")
+    form = page_form(client, url)
+    form.fill("indicators", 1, score="4")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(url, form.data).status_code == 302
+
+    updates = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith("UPDATE") and "evaluations_indicator" in query["sql"]
+    ]
+    assert len(updates) == 1
+    assert filing.indicators.get(name="乙").score == Decimal("4.00")
+
+
 def test_project_indicators_are_added_to_their_own_table(client, filing, officer, project):
     client.force_login(officer)
     url = reverse("evaluations:project_edit", args=[filing.pk, project.pk])
