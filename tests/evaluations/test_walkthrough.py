@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from evaluations.models import Filing, Indicator
+from evaluations.services.document import REPORT_KEYS
 from evaluations.services.interchange import filing_document
 from evaluations.services.validation import document_validate
 from tests.evaluations.pages import PageForm
@@ -257,20 +258,7 @@ def test_officer_fills_a_blank_filing_entirely_through_the_web_forms(client):
     # 自评报告.
     url = page_url(filing, "report")
     form = open_form(client, url)
-    for name in (
-        "budget_overview",
-        "basic_expenditure",
-        "project_expenditure",
-        "government_fund",
-        "state_capital",
-        "social_insurance",
-        "performance_conclusion",
-        "indicator_analysis",
-        "problems",
-        "improvements",
-        "result_application",
-        "other",
-    ):
+    for name in REPORT_KEYS:
         form.set(**{f"report-{name}": f"{name}：本年度情况说明。"})
     save(client, url, form)
 
