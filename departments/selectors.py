@@ -6,46 +6,80 @@ from django.db.models import Prefetch, Q
 from .models import Department, Jurisdiction, Membership
 
 
+def user_memberships(*, user) -> tuple[tuple[str, int | None, int | None], ...]:
+    """(role, department id, jurisdiction id) of each membership of `user`.
+
+    Read once per user object and kept on it: a page asks several permission
+    questions (navigation, the filing, its moves) and request.user is loaded
+    anew for every request, so the answer cannot outlive a request. Code that
+    changes memberships and asks again in the same request must use a fresh
+    user object.
+    """
+    if not user.is_authenticated:
+        return ()
+    cached = getattr(user, "_perfeval_memberships", None)
+    if cached is None:
+        cached = tuple(
+            Membership.objects.filter(user=user).values_list(
+                "role", "department_id", "jurisdiction_id"
+            )
+        )
+        user._perfeval_memberships = cached
+    return cached
+
+
+def user_memberships_forget(*, user) -> None:
+    """Drop what `user_memberships` kept on this user object (after a change)."""
+    if hasattr(user, "_perfeval_memberships"):
+        del user._perfeval_memberships
+
+
+def user_roles(*, user) -> set[str]:
+    return {role for role, _department, _jurisdiction in user_memberships(user=user)}
+
+
+def user_department_ids(*, user) -> set[int]:
+    """The departments `user` files for (officer memberships)."""
+    return {
+        department
+        for role, department, _jurisdiction in user_memberships(user=user)
+        if role == Membership.Role.OFFICER
+    }
+
+
+def user_jurisdiction_ids(*, user) -> set[int]:
+    """The jurisdictions `user` reviews (reviewer memberships)."""
+    return {
+        jurisdiction
+        for role, _department, jurisdiction in user_memberships(user=user)
+        if role == Membership.Role.REVIEWER
+    }
+
+
 def user_is_admin(*, user) -> bool:
     """A bureau administrator: a superuser or a user with the admin role."""
     if not user.is_authenticated:
         return False
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(user=user, role=Membership.Role.ADMIN).exists()
+    return user.is_superuser or Membership.Role.ADMIN in user_roles(user=user)
 
 
 def user_is_officer_of(*, user, department: Department) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Membership.objects.filter(
-        user=user, role=Membership.Role.OFFICER, department=department
-    ).exists()
+    return department.pk in user_department_ids(user=user)
 
 
 def user_is_reviewer_of(*, user, jurisdiction: Jurisdiction) -> bool:
     """A reviewer of the jurisdiction; administrators may review everywhere."""
-    if not user.is_authenticated:
-        return False
-    if user_is_admin(user=user):
-        return True
-    return Membership.objects.filter(
-        user=user, role=Membership.Role.REVIEWER, jurisdiction=jurisdiction
-    ).exists()
+    return user_is_admin(user=user) or jurisdiction.pk in user_jurisdiction_ids(user=user)
 
 
 def jurisdictions_reviewed_by(*, user):
     if user_is_admin(user=user):
         return Jurisdiction.objects.all()
-    return Jurisdiction.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.REVIEWER
-    ).distinct()
+    return Jurisdiction.objects.filter(pk__in=user_jurisdiction_ids(user=user))
 
 
 def departments_officered_by(*, user):
-    return Department.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.OFFICER
-    ).distinct()
+    return Department.objects.filter(pk__in=user_department_ids(user=user))
 
 
 def users_with_memberships(*, q: str = ""):

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from .models import Department, Jurisdiction, Membership
-from .selectors import user_is_admin
+from .selectors import user_is_admin, user_memberships_forget
 
 User = get_user_model()
 Role = Membership.Role
@@ -105,6 +105,7 @@ def membership_add(
     membership = Membership.objects.create(
         user=user, role=role, department=department, jurisdiction=jurisdiction
     )
+    user_memberships_forget(user=user)
     if role == Role.ADMIN:
         _admin_site_access_grant(user)
     return membership
@@ -150,6 +151,7 @@ def membership_remove(*, actor, membership: Membership) -> None:
     if membership.user_id == actor.pk and membership.role == Role.ADMIN:
         raise ValidationError("不能移除自己的系统管理员角色。")
     membership.delete()
+    user_memberships_forget(user=membership.user)
     if membership.role == Role.ADMIN and not membership.user.is_superuser:
         from django.contrib.auth.models import Group
 
