@@ -459,6 +459,31 @@ class Report(FilingPart, models.Model):
         return f"{self.filing} 自评报告"
 
 
+class FilingCache(models.Model):
+    """The saved content of a filing in document form, with the keys of its
+    rows, as of `version`: what the filing pages read instead of every part's
+    rows. Written only by services.summary (on every content save, and by a
+    page that found none of the current version); never edited, never
+    audit-logged, and safe to delete (it is read anew)."""
+
+    filing = models.OneToOneField(
+        Filing,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="cache",
+        verbose_name=_("填报"),
+    )
+    version = models.PositiveIntegerField(_("版本"))
+    data = models.JSONField(_("内容"))
+
+    class Meta:
+        verbose_name = _("填报内容缓存")
+        verbose_name_plural = _("填报内容缓存")
+
+    def __str__(self):
+        return f"{self.filing_id} v{self.version}"
+
+
 class FilingTransition(models.Model):
     """One status change of a filing: who, when, from, to, and why.
 

@@ -25,9 +25,12 @@ from departments.models import Department, Jurisdiction, Membership
 from departments.selectors import (
     departments_officered_by,
     jurisdictions_reviewed_by,
+    user_department_ids,
     user_is_admin,
     user_is_officer_of,
     user_is_reviewer_of,
+    user_jurisdiction_ids,
+    user_roles,
 )
 from evaluations.models import (
     BasicDataRow,
@@ -46,6 +49,7 @@ from evaluations.services.changes import Change, document_changes
 from evaluations.services.document import quantize
 from evaluations.services.interchange import document_to_dict, filing_document
 from evaluations.services.scoring import document_score
+from evaluations.services.summary import filing_document_current
 from evaluations.services.validation import document_validate
 
 PARTS = (
@@ -62,11 +66,7 @@ PART_KEYS = tuple(key for key, _label in PARTS)
 
 
 def _roles(user) -> set[str]:
-    # Asked several times per page (navigation, permissions); request.user is
-    # loaded anew for every request, so keeping the answer on it is safe.
-    if not hasattr(user, "_perfeval_roles"):
-        user._perfeval_roles = set(user.memberships.values_list("role", flat=True))
-    return user._perfeval_roles
+    return user_roles(user=user)
 
 
 def user_is_bureau_staff(*, user) -> bool:
@@ -101,27 +101,25 @@ def departments_for_user(*, user) -> QuerySet[Department]:
 def filings_for_user(*, user) -> QuerySet[Filing]:
     """Every filing the user may read."""
     filings = Filing.objects.select_related(
-        "department", "department__jurisdiction", "fiscal_year", "template"
+        "department", "department__jurisdiction", "fiscal_year__default_template", "template"
     )
     if not user.is_authenticated:
         return filings.none()
     if user_is_admin(user=user):
         return filings
-    officer_departments = Membership.objects.filter(user=user, role=Membership.Role.OFFICER).values(
-        "department_id"
-    )
-    reviewed_jurisdictions = Membership.objects.filter(
-        user=user, role=Membership.Role.REVIEWER
-    ).values("jurisdiction_id")
+    departments = user_department_ids(user=user)
+    jurisdictions = user_jurisdiction_ids(user=user)
+    if not departments and not jurisdictions:
+        return filings.none()
     return filings.filter(
-        Q(department_id__in=officer_departments)
-        | Q(department__jurisdiction_id__in=reviewed_jurisdictions)
+        Q(department_id__in=departments) | Q(department__jurisdiction_id__in=jurisdictions)
     )
 
 
 def filing_get_for_user(*, user, pk: int) -> Filing:
     """The filing `pk` if the user may read it; Http404 otherwise."""
-    filing = filings_for_user(user=user).filter(pk=pk).first()
+    # With the stored copy of its content, which every filing page reads.
+    filing = filings_for_user(user=user).select_related("cache").filter(pk=pk).first()
     if filing is None:
         raise Http404("没有找到该填报。")
     return filing
@@ -143,7 +141,7 @@ def user_can_edit_filing(*, user, filing: Filing) -> bool:
     """Only the department's own officers write a filing (DOMAIN.md: not even
     administrators); the bureau reads it. Whether the filing's status allows
     writing is the editing service's decision (`Filing.is_editable`)."""
-    return departments_for_user(user=user).filter(pk=filing.department_id).exists()
+    return filing.department_id in user_department_ids(user=user)
 
 
 def user_may_import_for(*, user, jurisdiction_name: str) -> bool:
@@ -260,26 +258,18 @@ def finding_links(*, filing: Filing, findings, project_pks: list[int] | None = N
 def filing_summary(*, filing: Filing) -> FilingSummary:
     """Score and validate the saved filing, with each finding linked to the page
     and anchor of the field it concerns."""
-    document = filing_document(filing=filing)
+    document, keys = filing_document_current(filing=filing)
     template = filing.scoring_template
     score = document_score(document=document, template=template)
     findings = document_validate(document=document, template=template, score=score)
-    projects = list(filing.projects.order_by("position", "pk"))
-    project_pks = [project.pk for project in projects]
     summary = FilingSummary(filing=filing, document=document, score=score)
-    for link in finding_links(filing=filing, findings=findings, project_pks=project_pks):
+    for link in finding_links(filing=filing, findings=findings, project_pks=keys.projects):
         (summary.errors if link.kind == "error" else summary.warnings).append(link)
-    indicator_pks = list(
-        filing.indicators.filter(project__isnull=True)
-        .order_by("position", "pk")
-        .values_list("pk", flat=True)
-    )
-    summary.indicator_results = dict(zip(indicator_pks, score.indicators, strict=False))
-    for project, project_score in zip(projects, score.projects, strict=False):
-        summary.project_scores[project.pk] = project_score
-        pks = list(project.indicators.order_by("position", "pk").values_list("pk", flat=True))
-        summary.project_indicator_results[project.pk] = dict(
-            zip(pks, project_score.indicators, strict=False)
+    summary.indicator_results = dict(zip(keys.indicators, score.indicators, strict=False))
+    for project_pk, project_score in zip(keys.projects, score.projects, strict=False):
+        summary.project_scores[project_pk] = project_score
+        summary.project_indicator_results[project_pk] = dict(
+            zip(keys.project_indicators.get(project_pk, []), project_score.indicators, strict=False)
         )
     return summary
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.db.models import F
 
 from evaluations.services.interchange import document_from_bytes, filing_import
+from evaluations.services.summary import filing_summary_refresh
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "evaluations" / "fixtures" / "demo"
 
@@ -19,8 +20,10 @@ def import_example(name: str):
 
 
 def make_submittable(filing):
-    """Give 君山 the two missing deviation reasons, its only errors."""
+    """Give 君山 the two missing deviation reasons, its only errors (and refresh
+    its stored summary, as the editing service would)."""
     filing.indicators.filter(score__lt=F("weight"), deviation="").update(
         deviation="当年经济效益评估偏保守，下年度加强量化跟踪。"
     )
+    filing_summary_refresh(filing=filing)
     return filing

@@ -42,7 +42,7 @@ from evaluations.services.document import (
 )
 from evaluations.services.filings import filing_create
 from evaluations.services.scoring import document_score
-from evaluations.services.summary import filing_summary_refresh
+from evaluations.services.summary import RowKeys, filing_summary_refresh
 from evaluations.services.validation import document_validate
 from evaluations.validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 
@@ -592,6 +592,11 @@ def filing_document(*, filing: Filing) -> FilingDocument:
 
     Any caller that already holds the filing (permission checked) may use it.
     """
+    return filing_document_read(filing=filing)[0]
+
+
+def filing_document_read(*, filing: Filing) -> tuple[FilingDocument, RowKeys]:
+    """`filing_document`, with the primary keys of the rows it lists."""
     filing = (
         Filing.objects.select_related(
             "department__jurisdiction", "fiscal_year", "template", "profile", "funds", "report"
@@ -618,7 +623,15 @@ def filing_document(*, filing: Filing) -> FilingDocument:
     funds = getattr(filing, "funds", None) or Funds()
     report = getattr(filing, "report", None) or Report()
     rows = {row.key: row for row in filing.basic_rows.all()}
-    return FilingDocument(
+    keys = RowKeys(
+        indicators=[row.pk for row in filing.own_indicators],
+        projects=[project.pk for project in filing.projects.all()],
+        project_indicators={
+            project.pk: [row.pk for row in project.indicators.all()]
+            for project in filing.projects.all()
+        },
+    )
+    document = FilingDocument(
         fiscal_year=filing.fiscal_year.year,
         department=doc.Department(
             name=filing.department.name,
@@ -680,6 +693,7 @@ def filing_document(*, filing: Filing) -> FilingDocument:
             head=filing.head,
         ),
     )
+    return document, keys
 
 
 def _values(instance, names):
@@ -983,7 +997,7 @@ def filing_import(*, document: FilingDocument, replace: bool = False) -> Filing:
     filing.head = document.contact.head
     filing.save()
     _parts_write(filing=filing, document=document)
-    filing_summary_refresh(filing=filing, document=document)
+    filing_summary_refresh(filing=filing)
     return filing
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from departments.models import Membership
 from evaluations.models import BasicDataRow, Filing, Indicator, Project
+from evaluations.services.summary import filing_summary_refresh
 from evaluations.validators import MAX_TEXT_LENGTH
 from tests.evaluations.pages import PageForm, accessibility_problems
 from tests.factories import (
@@ -40,6 +41,8 @@ def page_form(client, url):
 
 
 def add_indicators(filing, rows, project=None):
+    """Write indicator rows as a service would, refreshing the stored summary
+    and the copy the pages read."""
     for position, (name, weight, score) in enumerate(rows):
         Indicator.objects.create(
             filing=filing,
@@ -53,6 +56,7 @@ def add_indicators(filing, rows, project=None):
             weight=Decimal(weight),
             score=Decimal(score),
         )
+    filing_summary_refresh(filing=filing)
 
 
 @pytest.fixture
