@@ -338,7 +338,51 @@ class IndicatorForm(PartForm):
         return cleaned
 
 
-class OrderedFormSet(BaseModelFormSet):
+ROW_GONE = "表中有一行已不存在（可能已被删除），请刷新页面后重新填写。"
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    """The hidden id of a saved row: one of the formset's own rows, looked up
+    among those the formset has read already. (Django's own field asks the
+    database once per row, and accepts a row of any filing.)"""
+
+    def __init__(self, formset, **kwargs):
+        super().__init__(queryset=formset.get_queryset(), **kwargs)
+        self.formset = formset
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            pk = self.queryset.model._meta.pk.to_python(value)
+        except forms.ValidationError:
+            pk = None
+        row = self.formset._existing_object(pk) if pk is not None else None
+        if row is None:
+            raise forms.ValidationError(ROW_GONE, code="invalid_choice")
+        return row
+
+
+class RowFormSet(BaseModelFormSet):
+    """A table of saved rows of one filing."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        name = self._pk_field.name
+        field = form.fields[name]
+        form.fields[name] = RowChoiceField(
+            self, initial=field.initial, required=False, widget=field.widget
+        )
+
+    def clean(self):
+        super().clean()
+        # The id is a hidden field: say so above the table.
+        name = self._pk_field.name
+        if any(name in form.errors for form in self.forms):
+            raise forms.ValidationError(ROW_GONE)
+
+
+class OrderedFormSet(RowFormSet):
     """Rows the officer adds, removes (删除) and reorders (顺序). Without
     JavaScript the extra blank rows and the 顺序 numbers do the same job."""
 
@@ -355,7 +399,7 @@ class OrderedFormSet(BaseModelFormSet):
             form.fields["DELETE"].widget.attrs["class"] = "form-check-input delete-input"
 
 
-class BasicRowFormSet(BaseModelFormSet):
+class BasicRowFormSet(RowFormSet):
     pass
 
 

@@ -378,6 +378,46 @@ def test_saving_one_changed_indicator_writes_only_that_row(client, filing, offic
     assert filing.indicators.get(name="乙").score == Decimal("4.00")
 
 
+def test_saving_a_table_reads_its_rows_a_fixed_number_of_times(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def indicator_reads(rows):
+        filing = blank_filing(department=DepartmentFactory())
+        add_indicators(filing, [(f"指标{number}", "5", "5") for number in range(rows)])
+        client.force_login(officer_of(filing.department))
+        url = part_url(filing, "scores")
+        form = page_form(client, url)
+        form.fill("indicators", 1, score="4")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.post(url, form.data).status_code == 302
+        return sum(
+            query["sql"].startswith('SELECT "evaluations_indicator"."id"')
+            for query in queries.captured_queries
+        )
+
+    # Not one query per row (Django's own formset id field would make it so).
+    assert indicator_reads(2) == indicator_reads(9)
+
+
+def test_a_row_of_another_filing_is_refused(client, filing, officer):
+    other = blank_filing(department=DepartmentFactory(jurisdiction=filing.department.jurisdiction))
+    add_indicators(other, [("别的部门的指标", "5", "5")])
+    add_indicators(filing, [("督促检查", "5", "5")])
+    foreign = other.indicators.get()
+    client.force_login(officer)
+    url = part_url(filing, "scores")
+    form = page_form(client, url)
+    form.set(**{"indicators-0-id": str(foreign.pk)})
+    form.fill("indicators", 0, name="改写别人的行")
+    response = client.post(url, form.data)
+    assert response.status_code == 200
+    assert "表中有一行已不存在（可能已被删除），请刷新页面后重新填写。" in response.content.decode()
+    foreign.refresh_from_db()
+    assert foreign.name == "别的部门的指标"
+    assert filing.indicators.get().name == "督促检查"
+
+
 def test_project_indicators_are_added_to_their_own_table(client, filing, officer, project):
     client.force_login(officer)
     url = reverse("evaluations:project_edit", args=[filing.pk, project.pk])
