@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 
 from evaluations import selectors
 from evaluations.services.scoring import RULE_LABELS
+from evaluations.widget_html import field_html, widget_html
 
 register = template.Library()
 
@@ -78,9 +79,16 @@ def cell(bound_field, label=None, *, hidden=True, css="", row=None, table=""):
         label_class,
         bound_field.id_for_label,
         label_text,
-        bound_field.as_widget(attrs=attrs),
+        widget_html(bound_field, attrs),
         errors,
     )
+
+
+@register.filter
+def widget(bound_field):
+    """`{{ form.field|widget }}`: the same HTML as `{{ form.field }}`, written
+    without the template engine for the stock inputs (evaluations/widget_html.py)."""
+    return field_html(bound_field)
 
 
 @register.filter
