@@ -212,23 +212,30 @@ _PART_OF_ROOT = {
 _PROJECT_PATH = re.compile(r"^projects\[(\d+)\](?:\.(.*))?$")
 
 
-def where_location(where: str, *, filing_pk: int, project_pks: list[int]) -> tuple[str, str, str]:
+def where_location(
+    where: str, *, filing_pk: int, project_pks: list[int], urls: dict | None = None
+) -> tuple[str, str, str]:
     """Map a finding's document path to (part, anchor, url) of the page and
     element where the officer fixes it. A project path (projects[i]…) leads to
-    that project's own page; an unknown path to the overview."""
+    that project's own page; an unknown path to the overview. `urls` keeps the
+    pages' URLs between calls for the same filing."""
+    urls = {} if urls is None else urls
     match = _PROJECT_PATH.match(where or "")
     if match:
         index = int(match.group(1))
         rest = match.group(2) or ""
         if index < len(project_pks):
-            url = reverse("evaluations:project_edit", args=[filing_pk, project_pks[index]])
+            key = ("project", project_pks[index])
+            if key not in urls:
+                urls[key] = reverse("evaluations:project_edit", args=[filing_pk, key[1]])
             anchor = where_anchor(rest) if rest else "project"
-            return "projects", anchor, f"{url}#{anchor}"
+            return "projects", anchor, f"{urls[key]}#{anchor}"
     root = re.split(r"[.\[]", where or "", maxsplit=1)[0]
     part = _PART_OF_ROOT.get(root, "overview")
     anchor = where_anchor(where) if part != "overview" else "findings"
-    url = reverse("evaluations:filing_part", args=[filing_pk, part])
-    return part, anchor, f"{url}#{anchor}"
+    if part not in urls:
+        urls[part] = reverse("evaluations:filing_part", args=[filing_pk, part])
+    return part, anchor, f"{urls[part]}#{anchor}"
 
 
 def finding_links(*, filing: Filing, findings, project_pks: list[int] | None = None):
@@ -237,9 +244,10 @@ def finding_links(*, filing: Filing, findings, project_pks: list[int] | None = N
     if project_pks is None:
         project_pks = list(filing.projects.order_by("position", "pk").values_list("pk", flat=True))
     links = []
+    urls = {}
     for finding in findings:
         part, anchor, url = where_location(
-            finding.where, filing_pk=filing.pk, project_pks=project_pks
+            finding.where, filing_pk=filing.pk, project_pks=project_pks, urls=urls
         )
         links.append(
             FindingLink(
