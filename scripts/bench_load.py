@@ -25,7 +25,8 @@ should not occur; it is counted apart from the errors. Each --think gives one
 load phase of --seconds: the pause after each round, 0 for none (a saturation
 test). /healthz (a trivial view: one SELECT 1) is sampled 4 times a second
 during the load, and before it one officer alone requests the filing pages and
-/healthz in turn, for the ratio of their medians on an idle server.
+/healthz in turn (the landing page 概览 too), for the ratio of their medians
+on an idle server, overall and page by page.
 
 Bounded: at most --seconds (≤ 300) per phase and --max-requests requests in
 all, only to 127.0.0.1, each with a 30 s timeout; gunicorn is stopped at the
@@ -73,6 +74,7 @@ PARTS = {
     "basic": "austerity-austerity_measures",
 }
 PART_LABELS = {
+    "overview": "概览（填报首页）",
     "profile": "部门基本情况",
     "funds": "年度资金",
     "scores": "附件2 自评表",
@@ -91,7 +93,9 @@ MAX_REQUESTS = 200_000
 REQUEST_TIMEOUT = 30
 ERROR_PAUSE = 0.5  # seconds an officer waits after a failed request
 LOGINS_AT_ONCE = 4
-BASELINE_ROUNDS = 40
+# The idle baseline also opens the filing's landing page (概览), which has no form.
+BASELINE_PARTS = ["overview", *PARTS]
+BASELINE_ROUNDS = 100
 HEALTHZ_INTERVAL = 0.25
 TARGET_P95_MS = 300
 TARGET_RATIO = 3
@@ -334,7 +338,7 @@ async def drive(*, port, officers, phases, seconds, max_requests, on_phase) -> l
         on_phase("baseline", "start")
         first = officers[0]
         for round_ in range(BASELINE_ROUNDS):
-            part = list(PARTS)[round_ % len(PARTS)]
+            part = BASELINE_PARTS[round_ % len(BASELINE_PARTS)]
             await anonymous.request("GET", "/healthz", kind="healthz")
             await first.browser.request("GET", first.url(part), kind="open", part=part)
         on_phase("baseline", "end")
@@ -661,6 +665,13 @@ def results(*, samples, phases, arguments, host_before, log) -> str:
     base_healthz = statistics.median(s.ms for s in baseline if s.kind == "healthz")
     base_open = statistics.median(s.ms for s in baseline if s.kind == "open")
     ratio = base_open / base_healthz
+    per_page = []
+    for part in BASELINE_PARTS:
+        times = [s.ms for s in baseline if s.kind == "open" and s.part == part]
+        per_page.append(
+            f"{PART_LABELS[part]} {ms(statistics.median(times))}"
+            f"（{statistics.median(times) / base_healthz:.1f}×）"
+        )
     marks = phases[0].marks
     base_server = access_log_times(log[marks["baseline_log"] : marks["baseline_log_end"]])
     server_open = statistics.median(base_server["open"])
@@ -697,6 +708,8 @@ def results(*, samples, phases, arguments, host_before, log) -> str:
         f"次）：填报页 GET 中位数 {ms(base_open)}，/healthz 中位数 {ms(base_healthz)}，"
         f"**比值 {ratio:.1f}×**；只算在 worker 里的时间是 {ms(server_open)} / "
         f"{ms(server_healthz)} = {server_open / server_healthz:.0f}×",
+        f"- 空载基线逐页（各 {BASELINE_ROUNDS // len(BASELINE_PARTS)} 次的中位数，括号里是"
+        "与 /healthz 之比）：" + "，".join(per_page),
         f"- 服务端日志：Traceback {log.count(b'Traceback')} 个",
         "",
     ]

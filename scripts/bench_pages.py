@@ -1,0 +1,152 @@
+"""The filing pages in one process: median time, queries and where the time
+goes, beside /healthz (the trivial view the load test compares with).
+
+Not a test: it uses the load benchmark's database (scripts/bench_load_data.py
+prepares it; the first run imports 2,000 filings), logs in as one officer with
+Django's test client and GETs each page of their filing in turn. DEBUG stays
+off as in production and the database connection stays open between requests.
+
+    .venv/bin/python scripts/bench_pages.py [--rounds 60] [--profile]
+
+--profile prints the functions that take the most time on each page
+(cProfile, cumulative) instead of recording; --no-record only prints.
+"""
+
+import argparse
+import cProfile
+import datetime
+import io
+import os
+import platform
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench_load_data as data  # noqa: E402
+from benchlib import database_create_if_missing, machine, machine_line, section_write  # noqa: E402
+
+SECTION = "填报页单进程计时（进程内，PostgreSQL，2,000 个部门）"
+PAGES = {
+    "overview": "概览",
+    "profile": "部门基本情况",
+    "funds": "年度资金",
+    "basic": "附件1 基础数据表",
+    "scores": "附件2 自评表",
+    "report": "自评报告",
+}
+WARMUPS = 5
+
+
+def setup():
+    os.environ.setdefault("DJANGO_CONN_MAX_AGE", "60")
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    database_create_if_missing(data.database_url())
+    data.django_setup()
+    data.data_ensure()
+
+
+def measure(client, url: str, rounds: int) -> dict:
+    from django.db import connection
+
+    for _ in range(WARMUPS):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    # Not CaptureQueriesContext: request_started empties the connection's log.
+    with connection.execute_wrapper(count):
+        client.get(url)
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+    inputs = response.content.count(b"<input") + response.content.count(b"<textarea")
+    return {
+        "median": statistics.median(times),
+        "p95": sorted(times)[max(0, round(0.95 * len(times)) - 1)],
+        "queries": len(queries),
+        "inputs": inputs,
+        "size": len(response.content),
+    }
+
+
+def profile(client, url: str, rounds: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+    return out.getvalue()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=60, help="每页计时次数（≤ 1000）")
+    parser.add_argument("--profile", action="store_true", help="打印 cProfile，不记录")
+    parser.add_argument("--no-record", action="store_true", help="不写 docs/benchmarks.md")
+    args = parser.parse_args()
+    rounds = max(1, min(args.rounds, 1000))
+    setup()
+    import django
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    User = get_user_model()
+    officer = data.officers_pick(1)[0]
+    client = Client()
+    client.force_login(User.objects.get(username=officer["username"]))
+    urls = {key: reverse("evaluations:filing_part", args=[officer["filing"], key]) for key in PAGES}
+    if args.profile:
+        for key, url in urls.items():
+            print(f"==== {PAGES[key]} {url}")
+            print(profile(client, url, rounds))
+        return
+    results = {"healthz": measure(client, "/healthz", rounds)}
+    for key, url in urls.items():
+        results[key] = measure(client, url, rounds)
+    base = results["healthz"]["median"]
+    lines = [
+        f"- 日期：{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %z}",
+        machine_line(machine()),
+        f"- 软件：Python {platform.python_version()}，Django {django.get_version()}，PostgreSQL",
+        "- 命令：`.venv/bin/python scripts/bench_pages.py`",
+        "- 方法：一名填报人（附件1 全部行、指标齐全的草稿），"
+        f"django.test.Client 在同一进程里依次 GET，每页先预热 {WARMUPS} 次再计 {rounds} 次；"
+        "DEBUG 关闭，数据库连接保持；"
+        "不含 HTTP、gunicorn 和 WhiteNoise，比值是视图本身的差距",
+        "",
+        "| 页面 | 中位数 | p95 | 相对 /healthz | 查询数 | 输入框 | 页面大小 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| /healthz | {base:.2f} ms | {results['healthz']['p95']:.2f} ms | 1× | "
+        f"{results['healthz']['queries']} | — | — |",
+    ]
+    for key, label in PAGES.items():
+        result = results[key]
+        lines.append(
+            f"| {label} | {result['median']:.1f} ms | {result['p95']:.1f} ms | "
+            f"{result['median'] / base:.1f}× | {result['queries']} | {result['inputs']} | "
+            f"{result['size'] / 1024:.0f} KB |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_record:
+        section_write(title=SECTION, lines=lines)
+        print("已写入 docs/benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()
