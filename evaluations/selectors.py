@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.urls import reverse
@@ -118,8 +118,21 @@ def filings_for_user(*, user) -> QuerySet[Filing]:
 
 def filing_get_for_user(*, user, pk: int) -> Filing:
     """The filing `pk` if the user may read it; Http404 otherwise."""
-    # With the stored copy of its content, which every filing page reads.
-    filing = filings_for_user(user=user).select_related("cache").filter(pk=pk).first()
+    # With the stored copy of its content, which every filing page reads, and
+    # whether it has ever been returned (most never are: no query for the banner).
+    filing = (
+        filings_for_user(user=user)
+        .select_related("cache")
+        .annotate(
+            ever_returned=Exists(
+                FilingTransition.objects.filter(
+                    filing=OuterRef("pk"), to_status=Filing.Status.RETURNED
+                )
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
     if filing is None:
         raise Http404("没有找到该填报。")
     return filing
@@ -355,6 +368,8 @@ def indicator_groups(indicators: list) -> list[dict]:
 def filing_last_return(*, filing: Filing, with_snapshot: bool = False):
     """The latest move of `filing` to 已退回 (a return or a reopen) with its
     actor, or None. The stored snapshot is loaded only when asked for."""
+    if getattr(filing, "ever_returned", None) is False:
+        return None
     transitions = (
         FilingTransition.objects.filter(filing=filing, to_status=Filing.Status.RETURNED)
         .select_related("actor")

@@ -40,6 +40,26 @@ PAGES = {
     "report": "自评报告",
 }
 WARMUPS = 5
+# What every signed-in page pays before it shows anything of its own.
+FLOOR_URL = "/bench-floor/"
+REFERENCES = {
+    "floor": "参照：登录后只渲染 base.html（会话、用户、角色、导航栏）",
+    "my_filings": "参照：我的填报（列表页）",
+}
+
+
+def floor_add():
+    """A view that renders only base.html, behind the whole middleware stack,
+    added to the URLs of this process alone."""
+    from django.shortcuts import render
+    from django.urls import clear_url_caches, path
+
+    from perfeval import urls
+
+    urls.urlpatterns.append(
+        path(FLOOR_URL.strip("/") + "/", lambda request: render(request, "base.html"))
+    )
+    clear_url_caches()
 
 
 def setup():
@@ -110,12 +130,15 @@ def main():
     client = Client()
     client.force_login(User.objects.get(username=officer["username"]))
     urls = {key: reverse("evaluations:filing_part", args=[officer["filing"], key]) for key in PAGES}
+    floor_add()
     if args.profile:
         for key, url in urls.items():
             print(f"==== {PAGES[key]} {url}")
             print(profile(client, url, rounds))
         return
     results = {"healthz": measure(client, "/healthz", rounds)}
+    results["floor"] = measure(client, FLOOR_URL, rounds)
+    results["my_filings"] = measure(client, reverse("evaluations:my_filings"), rounds)
     for key, url in urls.items():
         results[key] = measure(client, url, rounds)
     base = results["healthz"]["median"]
@@ -134,6 +157,13 @@ def main():
         f"| /healthz | {base:.2f} ms | {results['healthz']['p95']:.2f} ms | 1× | "
         f"{results['healthz']['queries']} | — | — |",
     ]
+    for key, label in REFERENCES.items():
+        result = results[key]
+        lines.append(
+            f"| {label} | {result['median']:.1f} ms | {result['p95']:.1f} ms | "
+            f"{result['median'] / base:.1f}× | {result['queries']} | — | "
+            f"{result['size'] / 1024:.0f} KB |"
+        )
     for key, label in PAGES.items():
         result = results[key]
         lines.append(

@@ -128,3 +128,28 @@ def test_indicator_groups_merge_equal_level_cells():
     ]
     spans = [(row["level1_span"], row["level2_span"]) for row in indicator_groups(rows)]
     assert spans == [(3, 2), (0, 0), (0, 1), (1, 1)]
+
+
+def test_the_last_return_is_looked_up_only_for_a_filing_once_returned(
+    django_assert_num_queries,
+):
+    from evaluations.models import Filing
+    from evaluations.selectors import filing_last_return
+    from evaluations.services.workflow import filing_transition
+    from tests.helpers import import_example, make_submittable
+
+    filing = make_submittable(import_example("junshan-2023"))
+    officer = officer_of(filing.department)
+    reviewer = reviewer_of(filing.department.jurisdiction)
+    page_filing = filing_get_for_user(user=officer, pk=filing.pk)
+    with django_assert_num_queries(0):
+        assert filing_last_return(filing=page_filing) is None
+
+    filing = filing_transition(filing=filing, to=Filing.Status.SUBMITTED, actor=officer)
+    filing_transition(
+        filing=filing, to=Filing.Status.RETURNED, actor=reviewer, comment="请补充偏差原因说明。"
+    )
+    page_filing = filing_get_for_user(user=officer, pk=filing.pk)
+    last_return = filing_last_return(filing=page_filing)
+    assert last_return.comment == "请补充偏差原因说明。"
+    assert last_return.actor == reviewer
