@@ -85,6 +85,13 @@ def _cache_store(*, filing_pk: int, version: int, document, keys: RowKeys) -> No
     )
 
 
+def filing_cache_carry_over(*, filing: Filing, from_version: int) -> None:
+    """Label the stored copy of `from_version` with `filing.version`, for a
+    change that bumped the version without touching the content (a status
+    move). A copy of any other version is left to be read anew."""
+    FilingCache.objects.filter(pk=filing.pk, version=from_version).update(version=filing.version)
+
+
 def _cache_read(filing: Filing):
     """(document, keys) from the stored copy of `filing`'s current version, or
     None when there is none, it is of another version or format, or it does

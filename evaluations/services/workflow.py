@@ -11,6 +11,7 @@ from django.db import transaction
 
 from departments.selectors import user_is_officer_of, user_is_reviewer_of
 from evaluations.models import Filing, FilingTransition
+from evaluations.services.summary import filing_cache_carry_over
 
 Status = Filing.Status
 
@@ -145,6 +146,8 @@ def filing_transition(*, filing: Filing, to: str, actor, comment: str = "") -> F
         locked.status = to
         locked.version += 1
         locked.save(update_fields=["status", "version", "updated_at"])
+        # A move changes no content: the pages' copy holds for the new version.
+        filing_cache_carry_over(filing=locked, from_version=locked.version - 1)
         transition = FilingTransition.objects.create(
             filing=locked,
             from_status=from_status,

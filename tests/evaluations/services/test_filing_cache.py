@@ -143,3 +143,18 @@ def test_a_filing_page_reads_no_row_table(client):
     tables = " ".join(query["sql"] for query in queries)
     for table in ("basicdatarow", "projectitem", "building", "indicator", '"evaluations_project"'):
         assert table not in tables
+
+
+def test_a_status_move_carries_the_copy_over_to_the_new_version():
+    from evaluations.services.workflow import filing_transition
+    from tests.helpers import make_submittable
+
+    filing = make_submittable(import_example("junshan-2023"))
+    officer = officer_of(filing.department)
+    filing = filing_transition(filing=filing, to=Filing.Status.SUBMITTED, actor=officer)
+    filing = fresh(filing)
+    assert filing.cache.version == filing.version
+    with CaptureQueriesContext(connection) as queries:
+        document, _keys = filing_document_current(filing=filing)
+    assert len(queries) == 0
+    assert document == filing_document(filing=filing)
