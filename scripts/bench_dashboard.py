@@ -13,7 +13,6 @@ off as in production, and connections are kept open between requests
 """
 
 import datetime
-import math
 import os
 import platform
 import random
@@ -26,7 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchlib import database_create_if_missing, machine, machine_line, section_write  # noqa: E402
+from benchlib import (  # noqa: E402
+    database_create_if_missing,
+    machine,
+    machine_line,
+    percentile,
+    section_write,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfeval.settings")
 os.environ.setdefault("DJANGO_CONN_MAX_AGE", "60")
@@ -194,8 +199,7 @@ def dashboard_time(user) -> dict:
     ordered = sorted(timings)
     return {
         "median": statistics.median(timings),
-        # Nearest-rank p95: the 29th of 30 sorted timings.
-        "p95": ordered[math.ceil(0.95 * len(ordered)) - 1],
+        "p95": percentile(timings, 0.95),
         "min": ordered[0],
         "max": ordered[-1],
         "queries": len(queries),

@@ -59,7 +59,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 import bench_load_data as data  # noqa: E402
-from benchlib import database_create_if_missing, machine, machine_line, section_write  # noqa: E402
+from benchlib import (  # noqa: E402
+    database_create_if_missing,
+    machine,
+    machine_line,
+    percentile,
+    section_write,
+)
 
 # With other --workers or --officers the run gets a section of its own.
 SECTION = (
@@ -519,12 +525,6 @@ def cpu_used(before: dict, after: dict) -> dict:
 
 
 # --- Results -----------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
 
 
 def stats_row(samples: list[Sample], phase: Phase, seconds: float) -> dict:

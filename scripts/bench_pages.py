@@ -28,7 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 import bench_load_data as data  # noqa: E402
-from benchlib import database_create_if_missing, machine, machine_line, section_write  # noqa: E402
+from benchlib import (  # noqa: E402
+    database_create_if_missing,
+    machine,
+    machine_line,
+    percentile,
+    section_write,
+)
 
 SECTION = "填报页单进程计时（进程内，PostgreSQL，2,000 个部门）"
 PAGES = {
@@ -94,7 +100,7 @@ def measure(client, url: str, rounds: int) -> dict:
     inputs = response.content.count(b"<input") + response.content.count(b"<textarea")
     return {
         "median": statistics.median(times),
-        "p95": sorted(times)[max(0, round(0.95 * len(times)) - 1)],
+        "p95": percentile(times, 0.95),
         "queries": len(queries),
         "inputs": inputs,
         "size": len(response.content),

@@ -1,6 +1,7 @@
 """What every benchmark script records: the machine, and its section of
 docs/benchmarks.md (replaced on each run, other sections kept)."""
 
+import math
 import os
 import platform
 import re
@@ -9,6 +10,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (NaN for no values)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
 
 
 def machine() -> dict:
