@@ -99,5 +99,16 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        scope = self.department or self.jurisdiction or _("全局")
-        return f"{self.user} · {self.get_role_display()} · {scope}"
+        return f"{self.user} · {self.get_role_display()} · {self.scope_label()}"
+
+    def scope_label(self) -> str:
+        return str(self.department or self.jurisdiction or _("全局"))
+
+    def get_additional_data(self):
+        # django-auditlog stores this on each entry: 用户管理 finds a user's
+        # role record by it, also after the role itself was removed.
+        return {
+            "user_id": self.user_id,
+            "role": self.get_role_display(),
+            "scope": self.scope_label(),
+        }

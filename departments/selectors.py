@@ -97,3 +97,74 @@ def users_with_memberships(*, q: str = ""):
             queryset=Membership.objects.select_related("department__jurisdiction", "jurisdiction"),
         )
     )
+
+
+def user_account_record(*, user) -> list[dict]:
+    """Who granted or took away each of `user`'s roles, and who changed the
+    account's state or privileges, newest first, from django-auditlog:
+    [{"when", "actor", "text"}]."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    account_type = ContentType.objects.get_for_model(get_user_model())
+    role_type = ContentType.objects.get_for_model(Membership)
+    entries = (
+        LogEntry.objects.filter(
+            Q(content_type=account_type, object_pk=str(user.pk))
+            | Q(content_type=role_type, additional_data__user_id=user.pk)
+        )
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+    record = []
+    for entry in entries:
+        text = (
+            _role_entry_text(entry)
+            if entry.content_type_id == role_type.pk
+            else _account_text(entry)
+        )
+        if text:
+            actor = entry.actor
+            record.append(
+                {
+                    "when": entry.timestamp,
+                    "actor": (actor.get_full_name() or actor.username) if actor else "系统",
+                    "text": text,
+                }
+            )
+    return record
+
+
+def _role_entry_text(entry) -> str:
+    data = entry.additional_data or {}
+    role = f"{data.get('role', '')} · {data.get('scope', '')}"
+    if entry.action == entry.Action.CREATE:
+        return f"添加角色：{role}"
+    if entry.action == entry.Action.DELETE:
+        return f"移除角色：{role}"
+    return f"修改角色：{role}"
+
+
+ACCOUNT_FIELDS = {
+    "username": "用户名",
+    "first_name": "姓名",
+    "last_name": "姓",
+    "email": "电子邮箱",
+    "is_staff": "可进入系统后台",
+    "is_superuser": "超级用户",
+}
+
+
+def _account_text(entry) -> str:
+    if entry.action == entry.Action.CREATE:
+        return "创建账号"
+    changes = entry.changes_dict or {}
+    parts = []
+    for field, (_old, new) in changes.items():
+        if field == "is_active":
+            parts.append("重新启用账号" if new == "True" else "停用账号")
+        elif field in ("is_staff", "is_superuser"):
+            parts.append(f"{ACCOUNT_FIELDS[field]}：{'是' if new == 'True' else '否'}")
+        elif field in ACCOUNT_FIELDS:
+            parts.append(f"修改{ACCOUNT_FIELDS[field]}")
+    return "；".join(parts)

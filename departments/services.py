@@ -5,6 +5,9 @@ an administrator (PermissionDenied); a refused value raises ValidationError
 with a Chinese message, keyed by field where there is one.
 """
 
+import functools
+
+from auditlog.context import set_actor
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,12 +20,22 @@ User = get_user_model()
 Role = Membership.Role
 
 
-def _require_admin(actor) -> None:
-    if not user_is_admin(user=actor):
-        raise PermissionDenied("只有系统管理员可以管理用户。")
+def _administrator_action(function):
+    """A 用户管理 service: administrators only, in one transaction, with `actor`
+    recorded by django-auditlog as who made each change (also from a command
+    or a test, where no request sets it)."""
+
+    @functools.wraps(function)
+    def action(*, actor, **kwargs):
+        if not user_is_admin(user=actor):
+            raise PermissionDenied("只有系统管理员可以管理用户。")
+        with transaction.atomic(), set_actor(actor):
+            return function(actor=actor, **kwargs)
+
+    return action
 
 
-@transaction.atomic
+@_administrator_action
 def user_create(
     *,
     actor,
@@ -42,7 +55,6 @@ def user_create(
     Raises ValidationError (fields username, password, role, department,
     jurisdiction) and PermissionDenied. Administrators only.
     """
-    _require_admin(actor)
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": "该用户名已被使用。"})
@@ -60,7 +72,7 @@ def user_create(
     return user
 
 
-@transaction.atomic
+@_administrator_action
 def membership_add(
     *,
     actor,
@@ -76,7 +88,6 @@ def membership_add(
     Raises ValidationError (fields role, department, jurisdiction) and
     PermissionDenied. Administrators only.
     """
-    _require_admin(actor)
     if role == Role.OFFICER:
         if department is None:
             raise ValidationError({"department": "单位填报人须选择所属预算部门。"})
@@ -102,6 +113,11 @@ def membership_add(
         user=user, role=role, department=department, jurisdiction=jurisdiction
     ).exists():
         raise ValidationError({"role": "该用户已有这一角色。"})
+    conflict = _duty_conflict(
+        user=user, role=role, department=department, jurisdiction=jurisdiction
+    )
+    if conflict:
+        raise ValidationError({"role": conflict})
     membership = Membership.objects.create(
         user=user, role=role, department=department, jurisdiction=jurisdiction
     )
@@ -109,6 +125,33 @@ def membership_add(
     if role == Role.ADMIN:
         _admin_site_access_grant(user)
     return membership
+
+
+def _duty_conflict(*, user, role, department, jurisdiction) -> str:
+    """Separation of duties (不相容岗位相分离): whoever fills a department's
+    filing may not also be able to approve it, i.e. be a reviewer of the
+    department's jurisdiction or an administrator. Returns the refusal, or ""."""
+    held = Membership.objects.filter(user=user).select_related("department", "jurisdiction")
+    if role == Role.OFFICER:
+        if user.is_superuser or held.filter(role=Role.ADMIN).exists():
+            return "该用户是系统管理员，可以审核所有填报，不能同时担任单位填报人。"
+        reviewing = held.filter(role=Role.REVIEWER, jurisdiction=department.jurisdiction_id)
+        if reviewing.exists():
+            return (
+                f"该用户是{department.jurisdiction}的财政局审核人，不能同时担任其辖区内"
+                f"{department}的单位填报人（填报与审核须由不同的人担任）。"
+            )
+    elif role in (Role.REVIEWER, Role.ADMIN):
+        filing = held.filter(role=Role.OFFICER)
+        if role == Role.REVIEWER:
+            filing = filing.filter(department__jurisdiction=jurisdiction)
+        own = filing.first()
+        if own is not None:
+            return (
+                f"该用户是{own.department}的单位填报人，不能同时担任可以审核该部门填报的"
+                f"{Role(role).label}（填报与审核须由不同的人担任）。"
+            )
+    return ""
 
 
 ADMIN_GROUP = "系统管理员"
@@ -140,14 +183,13 @@ def _admin_site_access_grant(user) -> None:
         user.save(update_fields=["is_staff"])
 
 
-@transaction.atomic
+@_administrator_action
 def membership_remove(*, actor, membership: Membership) -> None:
     """Take a role away. An administrator cannot remove their own administrator
     role (so that the last one cannot lock everybody out by mistake).
 
     Raises ValidationError and PermissionDenied. Administrators only.
     """
-    _require_admin(actor)
     if membership.user_id == actor.pk and membership.role == Role.ADMIN:
         raise ValidationError("不能移除自己的系统管理员角色。")
     membership.delete()
@@ -160,7 +202,7 @@ def membership_remove(*, actor, membership: Membership) -> None:
         membership.user.save(update_fields=["is_staff"])
 
 
-@transaction.atomic
+@_administrator_action
 def user_deactivate(*, actor, user):
     """Stop `user` from logging in (is_active off); the account, its roles and
     everything it did stay for the record. An administrator cannot deactivate
@@ -168,10 +210,21 @@ def user_deactivate(*, actor, user):
 
     Raises ValidationError and PermissionDenied. Administrators only.
     """
-    _require_admin(actor)
     if user.pk == actor.pk:
         raise ValidationError("不能停用自己的账号。")
     if user.is_active:
         user.is_active = False
+        user.save(update_fields=["is_active"])
+    return user
+
+
+@_administrator_action
+def user_reactivate(*, actor, user):
+    """Let a deactivated `user` log in again, with the roles it kept.
+
+    Raises PermissionDenied. Administrators only.
+    """
+    if not user.is_active:
+        user.is_active = True
         user.save(update_fields=["is_active"])
     return user

@@ -9,10 +9,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from perfeval.params import clean_text
+
 from . import services
 from .forms import MembershipAddForm, UserCreateForm
 from .models import Membership
-from .selectors import user_is_admin, users_with_memberships
+from .selectors import user_account_record, user_is_admin, users_with_memberships
 
 USERS_PER_PAGE = 50
 
@@ -33,7 +35,7 @@ def _refusal_text(refused: ValidationError) -> str:
 @require_http_methods(["GET"])
 def user_list(request):
     _require_admin(request)
-    q = request.GET.get("q", "").strip()[:100]
+    q = clean_text(request.GET.get("q"), max_length=100)
     page = Paginator(users_with_memberships(q=q), USERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "departments/user_list.html", {"page": page, "q": q})
 
@@ -84,14 +86,21 @@ def user_detail(request, pk):
     return render(
         request,
         "departments/user_detail.html",
-        {"account": account, "memberships": memberships, "form": form},
+        {
+            "account": account,
+            "memberships": memberships,
+            "form": form,
+            "record": user_account_record(user=account),
+        },
     )
 
 
 @require_POST
 def membership_remove(request, pk, membership_pk):
     _require_admin(request)
-    membership = get_object_or_404(Membership, pk=membership_pk, user_id=pk)
+    # user__pk, not user_id: a lookup through the relation checks the bounds of
+    # the id, so a 30-digit one finds nothing instead of overflowing SQLite.
+    membership = get_object_or_404(Membership, pk=membership_pk, user__pk=pk)
     label = membership.get_role_display()
     try:
         services.membership_remove(actor=request.user, membership=membership)
@@ -112,4 +121,13 @@ def user_deactivate(request, pk):
         messages.error(request, _refusal_text(refused))
     else:
         messages.success(request, f"已停用用户“{account.username}”，该用户不能再登录。")
+    return redirect("departments:user_detail", pk=pk)
+
+
+@require_POST
+def user_reactivate(request, pk):
+    _require_admin(request)
+    account = _user_or_404(pk)
+    services.user_reactivate(actor=request.user, user=account)
+    messages.success(request, f"已重新启用用户“{account.username}”，该用户可以再次登录。")
     return redirect("departments:user_detail", pk=pk)

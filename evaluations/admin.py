@@ -34,12 +34,22 @@ class FiscalYearAdmin(admin.ModelAdmin):
 
 @admin.register(Filing)
 class FilingAdmin(admin.ModelAdmin):
-    # Filings are edited through the filing pages and their services; the admin
-    # only lists them, so no rule or status change can bypass the services.
+    """Filings are the record: the admin only shows them. Their content changes
+    through the filing pages and their services, their status through the
+    workflow's one door, and nobody deletes one here — not even a superuser —
+    since that would take its transitions, its history and a published report
+    with it."""
+
     list_display = ["department", "fiscal_year", "status", "version", "updated_at"]
     list_filter = ["fiscal_year", "status", "department__jurisdiction"]
     search_fields = ["department__name"]
     readonly_fields = [field.name for field in Filing._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "auditlog",
     "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "departments",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "perfeval.security.PrivatePagesMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # Last, so it can turn the response of a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -97,6 +100,18 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite is the one-person development database (several simultaneous
+    # users need PostgreSQL, README). Still, a reviewer clicking while the task
+    # worker stores a report must wait, not fail with "database is locked":
+    # WAL lets readers go on beside the one writer, IMMEDIATE takes the write
+    # lock when a transaction begins (a read-then-write transaction cannot wait
+    # for it half way), and the timeout is how long a writer queues.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -204,12 +219,40 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/login.html"
-# Behind nginx REMOTE_ADDR is nginx itself; nginx overwrites X-Real-IP with the
-# client's address.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_REAL_IP", "REMOTE_ADDR"]
+# Across user names, one address may fail this often within the cool-off time
+# (perfeval/security.py; an office shares one address, so it is well above the
+# per-user limit).
+AXES_HANDLER = "perfeval.security.AddressLimitedAxesHandler"
+PERFEVAL_ADDRESS_FAILURE_LIMIT = int(os.environ.get("PERFEVAL_ADDRESS_FAILURE_LIMIT", 30))
+# Behind nginx REMOTE_ADDR is nginx itself, which overwrites X-Real-IP with the
+# client's address; the header is believed only from these proxies.
+PERFEVAL_TRUSTED_PROXIES = [
+    address.strip()
+    for address in os.environ.get("PERFEVAL_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")
+    if address.strip()
+]
+AXES_CLIENT_IP_CALLABLE = "perfeval.security.client_address"
+
+# Content-Security-Policy (django-csp; Django 5.2 has none built in): pages
+# load scripts, styles, fonts and images only from our own static files — the
+# templates have no inline script or style — and may not be framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "evaluations:my_filings"
+LOGIN_REDIRECT_URL = "home"  # the bureau to its dashboard, officers to 我的填报
 LOGOUT_REDIRECT_URL = "login"
 
 # Background jobs (rendering the frozen report at approval): rows in the
@@ -232,6 +275,14 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "perfeval@localhost")
+
+# Fields one POST may carry. The largest page within the filing limits
+# (evaluations/services/limits.py) is 附件1 with 100 项目支出 lines × 7 fields,
+# 30 buildings × 8 and 13 fixed rows × 4, plus management forms: about 1,010
+# (a 60-row indicator table: 60 × 12 + the project header ≈ 750). Django's
+# default of 1,000 would answer that page with a bare 400; twice the largest
+# also lets a page posting rows above a limit reach the form's own message.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # Largest JSON document accepted by the web import (the command reads files of
 # any size but refuses text fields over the per-field limit).

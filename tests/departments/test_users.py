@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
@@ -275,12 +276,126 @@ def test_admin_cannot_deactivate_themselves(admin_client, admin):
 # --- the Django admin -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["jurisdiction", "department", "membership"])
+@pytest.mark.parametrize("model", ["jurisdiction", "department"])
 def test_django_admin_lists_and_adds_departments_models(client, model):
     officer_of(DepartmentFactory())
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     assert client.get(reverse(f"admin:departments_{model}_changelist")).status_code == 200
     assert client.get(reverse(f"admin:departments_{model}_add")).status_code == 200
+
+
+def test_django_admin_only_lists_roles_which_are_granted_on_user_management(client):
+    membership = officer_of(DepartmentFactory()).memberships.get()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert client.get(reverse("admin:departments_membership_changelist")).status_code == 200
+    assert client.get(reverse("admin:departments_membership_add")).status_code == 403
+    delete = reverse("admin:departments_membership_delete", args=[membership.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+@pytest.fixture
+def staff_admin(client):
+    """An administrator by role (staff in the 系统管理员 group), not a superuser."""
+    user = UserFactory(username="bureau_admin")
+    services.membership_add(actor=UserFactory(is_superuser=True), user=user, role=Role.ADMIN)
+    client.force_login(user)
+    return user
+
+
+def test_an_administrator_cannot_grant_themselves_privileges_in_the_django_admin(
+    client, staff_admin
+):
+    url = reverse("admin:auth_user_change", args=[staff_admin.pk])
+    page = client.get(url).content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="user_permissions"' not in page
+    assert 'name="groups"' not in page
+    client.post(
+        url,
+        {
+            "username": "bureau_admin",
+            "first_name": "改名",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "user_permissions": [p.pk for p in Permission.objects.all()[:5]],
+            "date_joined_0": "2024-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    staff_admin.refresh_from_db()
+    assert staff_admin.first_name == "改名"  # the save went through, but without privileges
+    assert not staff_admin.is_superuser
+    assert not staff_admin.user_permissions.exists()
+
+
+def test_an_administrator_cannot_touch_a_superusers_account(client, staff_admin):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    change = reverse("admin:auth_user_change", args=[root.pk])
+    assert 'name="username"' not in client.get(change).content.decode()  # shown read-only
+    assert client.post(change, {"username": "root", "is_active": ""}).status_code == 403
+    password = reverse("admin:auth_user_password_change", args=[root.pk])
+    assert client.get(password).status_code == 403
+
+
+def test_nobody_deletes_a_user_or_a_filing_in_the_django_admin(client):
+    from tests.factories import blank_filing
+
+    filing = blank_filing()
+    user = UserFactory(username="leaver")
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    user_delete = reverse("admin:auth_user_delete", args=[user.pk])
+    filing_delete = reverse("admin:evaluations_filing_delete", args=[filing.pk])
+    assert client.post(user_delete, {"post": "yes"}).status_code == 403
+    assert client.post(filing_delete, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:evaluations_filing_changelist")
+    client.post(changelist, {"action": "delete_selected", "_selected_action": [filing.pk]})
+    assert User.objects.filter(pk=user.pk).exists()
+    assert type(filing).objects.filter(pk=filing.pk).exists()
+
+
+# --- separation of duties ---------------------------------------------------------
+
+
+def test_an_officer_cannot_become_a_reviewer_of_their_departments_jurisdiction(admin_client):
+    department = DepartmentFactory(name="君山区财政局")
+    user = officer_of(department)
+    response = admin_client.post(
+        detail_url(user), {"role": Role.REVIEWER, "jurisdiction": department.jurisdiction.pk}
+    )
+    assert "该用户是君山区财政局的单位填报人，不能同时担任" in response.content.decode()
+    assert list(user.memberships.values_list("role", flat=True)) == [Role.OFFICER]
+
+
+def test_a_reviewer_cannot_become_an_officer_of_a_department_they_review(admin_client):
+    department = DepartmentFactory()
+    user = reviewer_of(department.jurisdiction)
+    response = admin_client.post(
+        detail_url(user), {"role": Role.OFFICER, "department": department.pk}
+    )
+    assert "财政局审核人，不能同时担任其辖区内" in response.content.decode()
+    assert list(user.memberships.values_list("role", flat=True)) == [Role.REVIEWER]
+
+
+def test_an_officer_cannot_become_an_administrator_nor_the_reverse(admin_client):
+    officer = officer_of(DepartmentFactory())
+    response = admin_client.post(detail_url(officer), {"role": Role.ADMIN})
+    assert "不能同时担任可以审核该部门填报的系统管理员" in response.content.decode()
+    administrator = UserFactory()
+    Membership.objects.create(user=administrator, role=Role.ADMIN)
+    response = admin_client.post(
+        detail_url(administrator), {"role": Role.OFFICER, "department": DepartmentFactory().pk}
+    )
+    assert "该用户是系统管理员" in response.content.decode()
+    assert officer.memberships.count() == administrator.memberships.count() == 1
+
+
+def test_an_officer_may_review_another_jurisdiction(admin_client):
+    user = officer_of(DepartmentFactory())
+    elsewhere = JurisdictionFactory()
+    admin_client.post(detail_url(user), {"role": Role.REVIEWER, "jurisdiction": elsewhere.pk})
+    assert user.memberships.count() == 2
 
 
 def test_an_administrator_role_opens_the_django_admin_and_removing_it_closes_it(client):
@@ -298,3 +413,50 @@ def test_an_administrator_role_opens_the_django_admin_and_removing_it_closes_it(
     user.refresh_from_db()
     assert not user.is_staff
     assert client.get("/admin/departments/department/").status_code == 302
+
+
+# --- who granted what -------------------------------------------------------------
+
+
+def test_role_and_account_changes_are_recorded_with_who_made_them(admin_client, admin):
+    admin.first_name = "王管理"
+    admin.save()
+    department = DepartmentFactory(name="君山区教育局")
+    user = UserFactory(username="lisi")
+    admin_client.post(detail_url(user), {"role": Role.OFFICER, "department": department.pk})
+    membership = user.memberships.get()
+    admin_client.post(reverse("departments:membership_remove", args=[user.pk, membership.pk]))
+    admin_client.post(reverse("departments:user_deactivate", args=[user.pk]))
+    admin_client.post(reverse("departments:user_reactivate", args=[user.pk]))
+
+    page = admin_client.get(detail_url(user)).content.decode()
+    record = page[page.index("角色与账号变更记录") :]
+    expected = [
+        "重新启用账号",
+        "停用账号",
+        "移除角色：单位填报人 · 君山区教育局",
+        "添加角色：单位填报人 · 君山区教育局",
+    ]
+    positions = [record.index(text) for text in expected]
+    assert positions == sorted(positions)  # newest first
+    assert record.count("王管理") == 4
+
+
+def test_a_deactivated_user_is_reactivated_and_can_log_in_again(admin_client):
+    user = UserFactory(username="returner", is_active=False)
+    response = admin_client.post(
+        reverse("departments:user_reactivate", args=[user.pk]), follow=True
+    )
+    assert "已重新启用用户“returner”" in response.content.decode()
+    visitor = Client()
+    visitor.post(reverse("login"), {"username": "returner", "password": "perfeval-pass-123"})
+    assert "_auth_user_id" in visitor.session
+
+
+def test_a_role_given_by_a_command_or_script_names_its_actor():
+    from auditlog.models import LogEntry
+
+    actor = UserFactory(username="root", is_superuser=True)
+    services.membership_add(actor=actor, user=UserFactory(), role=Role.ADMIN)
+    entry = LogEntry.objects.get(content_type__model="membership")
+    assert entry.actor == actor

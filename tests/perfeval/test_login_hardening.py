@@ -139,3 +139,54 @@ def test_weak_passwords_are_refused_in_chinese(password, message):
 
 def test_a_strong_password_passes():
     validate_password("Caizheng-Kaohe-2024!", UserFactory.build(username="zhangsan"))
+
+
+def test_an_address_guessing_across_many_user_names_is_stopped(client, settings):
+    """20 user names × 4 passwords from one address: each name stays under its
+    own limit, but the address's failures across names reach theirs."""
+    UserFactory(username="victim")
+    limit = settings.PERFEVAL_ADDRESS_FAILURE_LIMIT
+    answers = [
+        log_in(client, f"guess{name}", f"wrong-{attempt}").status_code
+        for name in range(20)
+        for attempt in range(4)
+    ]
+    # As for one user name, the failure that reaches the limit is answered with the lockout.
+    assert answers[: limit - 1] == [200] * (limit - 1)
+    assert set(answers[limit - 1 :]) == {429}
+    assert log_in(client, "victim", PASSWORD).status_code == 429
+    # Another address (another office) is not affected.
+    response = log_in(client, "victim", PASSWORD, REMOTE_ADDR="10.9.9.9")
+    assert response.status_code == 302
+
+
+def test_x_real_ip_is_believed_only_from_a_trusted_proxy(client):
+    """Someone who reaches gunicorn directly cannot rotate X-Real-IP past the lockout."""
+    UserFactory(username="zhangsan")
+    for attempt in range(5):
+        log_in(
+            client,
+            "zhangsan",
+            "wrong-password",
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_X_REAL_IP=f"10.0.0.{attempt}",
+        )
+    response = log_in(
+        client, "zhangsan", PASSWORD, REMOTE_ADDR="203.0.113.9", HTTP_X_REAL_IP="10.0.0.99"
+    )
+    assert response.status_code == 429
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.9"
+
+
+def test_pages_carry_a_content_security_policy(client):
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_signed_in_pages_and_files_are_not_kept_by_the_browser(client):
+    user = UserFactory(username="zhangsan")
+    client.force_login(user)
+    for path in ("/filings/", "/healthz"):
+        assert "no-store" in client.get(path)["Cache-Control"], path
