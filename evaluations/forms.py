@@ -6,6 +6,8 @@ field; every rule that spans rows or parts is a finding of the validation
 service and never refuses a draft.
 """
 
+from dataclasses import dataclass
+
 from django import forms
 from django.db import models
 from django.forms import BaseModelFormSet, modelformset_factory
@@ -22,37 +24,100 @@ from .models import (
     Report,
 )
 from .services.document import REPORT_KEYS
-from .validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
+from .services.limits import (
+    MAX_BUILDINGS,
+    MAX_DEVIATION_LENGTH,
+    MAX_INDICATOR_ROWS,
+    MAX_PROJECT_ITEMS,
+)
+from .validators import (
+    MAX_TEXT_LENGTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    typed_number,
+    validate_non_negative,
+)
 
-AMOUNT_ERRORS = {
-    "invalid": "请输入数字。",
-    "max_digits": "数字过长：最多 14 位。",
-    "max_decimal_places": "最多两位小数。",
-    "max_whole_digits": "整数部分最多 12 位。",
-    "required": "此项为必填项。",
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a number field holds: the word its messages use ("得分不能为负数"),
+    the form it expects ("万元", "整数"), an example, and the units an officer
+    may type after the number."""
+
+    noun: str
+    expects: str
+    example: str
+    units: tuple[str, ...] = ()
+    # A unit that looks right but means another magnitude: 元 where 万元 is meant.
+    wrong_units: tuple[str, ...] = ()
+
+    def messages(self) -> dict[str, str]:
+        return {
+            "invalid": f"请输入{self.noun}（{self.expects}），如 {self.example}。",
+            "wrong_unit": (
+                f"{self.noun}的单位是{self.expects}，请换算为{self.expects}后填写，"
+                f"如 {self.example}。"
+            ),
+            "negative": f"{self.noun}不能为负数。",
+            "min_value": f"{self.noun}不能为负数。",
+            "max_value": f"{self.noun}过大。",
+            "max_digits": f"{self.noun}数字过长：最多 14 位。",
+            "max_decimal_places": f"{self.noun}最多两位小数。",
+            "max_whole_digits": f"{self.noun}整数部分最多 12 位。",
+            "required": "此项为必填项。",
+        }
+
+
+MONEY = Quantity("金额", "万元", "1380.50", units=("万元", "万"), wrong_units=("元",))
+AREA = Quantity("面积", "㎡", "1200.00", units=("㎡", "m2", "m²", "平方米"))
+WEIGHT = Quantity("分值", "分", "10", units=("分",))
+SCORE = Quantity("得分", "分", "9.50", units=("分",))
+PEOPLE = Quantity("人数", "整数", "36", units=("人",))
+# Every other DecimalField of a filing is an amount in 万元, every
+# PositiveIntegerField a number of people.
+QUANTITY_OF_FIELD = {
+    "weight": WEIGHT,
+    "score": SCORE,
+    "approved_area": AREA,
+    "actual_area": AREA,
 }
-INTEGER_ERRORS = {
-    "invalid": "请输入整数。",
-    "min_value": "人数不能为负数。",
-    "max_value": "人数过大。",
-    "required": "此项为必填项。",
-}
+
 TEXT_ERRORS = {
     "max_length": "文字过长：最多 %(limit_value)d 个字符，当前 %(show_value)d 个。",
     "required": "此项为必填项。",
 }
 
 
+def _typed(field, value):
+    """`value` as plain numerals, or the field's own message saying what it expects."""
+    if value in field.empty_values:
+        return None
+    text = str(value)
+    numeral = typed_number(text, units=field.quantity.units)
+    if numeral is not None:
+        return numeral
+    stripped = text.translate({0x3000: " "}).strip()
+    if any(stripped.endswith(unit) for unit in field.quantity.wrong_units) and not any(
+        stripped.endswith(unit) for unit in field.quantity.units
+    ):
+        raise forms.ValidationError(field.error_messages["wrong_unit"], code="wrong_unit")
+    raise forms.ValidationError(field.error_messages["invalid"], code="invalid")
+
+
 class AmountField(forms.DecimalField):
-    """An amount in 万元, a weight or a score: a decimal with at most two places.
+    """An amount in 万元, a weight, a score or an area: a decimal with at most
+    two places, typed the way people type it (validators.typed_number), with
+    messages that name what the field holds.
 
     Plain text input (not type=number) so that what the officer typed comes
     back unchanged when the page is shown again with an error.
     """
 
-    default_error_messages = AMOUNT_ERRORS
-
-    def __init__(self, **kwargs):
+    def __init__(self, *, quantity=MONEY, allow_negative=False, **kwargs):
+        self.quantity = quantity
+        self.allow_negative = allow_negative
+        kwargs["error_messages"] = {**quantity.messages(), **kwargs.get("error_messages", {})}
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         kwargs["localize"] = False
@@ -68,14 +133,40 @@ class AmountField(forms.DecimalField):
         )
         super().__init__(**kwargs)
 
+    def to_python(self, value):
+        return super().to_python(_typed(self, value))
+
+    def validate(self, value):
+        super().validate(value)
+        # Checked here rather than left to the model's validate_non_negative,
+        # whose message can only say 金额: the field knows what it holds.
+        if not self.allow_negative and value is not None and value < 0:
+            raise forms.ValidationError(self.error_messages["negative"], code="negative")
+
+
+class PeopleField(forms.IntegerField):
+    """A number of people, typed as people type it ("36", "３６", "1,200人")."""
+
+    def __init__(self, *, quantity=PEOPLE, **kwargs):
+        self.quantity = quantity
+        kwargs["error_messages"] = {**quantity.messages(), **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return super().to_python(_typed(self, value))
+
 
 def formfield_for(model_field, **kwargs):
     """Chinese messages and compact widgets for every model field of a form."""
     if isinstance(model_field, models.DecimalField):
-        kwargs["form_class"] = AmountField
-        field = model_field.formfield(**kwargs)
-        field.error_messages.update(AMOUNT_ERRORS)
-        return field
+        return model_field.formfield(
+            form_class=AmountField,
+            quantity=QUANTITY_OF_FIELD.get(model_field.name, MONEY),
+            # Which rows may go below zero is the model's rule (money_field,
+            # BasicDataRow.clean); the form refuses only what it never allows.
+            allow_negative=validate_non_negative not in model_field.validators,
+            **kwargs,
+        )
     if isinstance(model_field, models.PositiveIntegerField):
         kwargs.setdefault(
             "widget",
@@ -83,14 +174,12 @@ def formfield_for(model_field, **kwargs):
                 attrs={"inputmode": "numeric", "class": "form-control form-control-sm text-end"}
             ),
         )
-        field = model_field.formfield(**kwargs)
-        field.error_messages.update(INTEGER_ERRORS)
-        return field
+        return model_field.formfield(form_class=PeopleField, **kwargs)
     if isinstance(model_field, models.TextField):
         kwargs.setdefault(
             "widget",
             forms.Textarea(
-                attrs={"rows": 4, "class": "form-control", "maxlength": MAX_TEXT_LENGTH}
+                attrs={"rows": 4, "class": "form-control", "maxlength": model_field.max_length}
             ),
         )
         field = model_field.formfield(**kwargs)
@@ -312,7 +401,7 @@ class IndicatorForm(PartForm):
                 attrs={
                     "class": "form-control form-control-sm",
                     "rows": 2,
-                    "maxlength": MAX_TEXT_LENGTH,
+                    "maxlength": MAX_DEVIATION_LENGTH,
                 }
             ),
         }
@@ -376,15 +465,24 @@ class RowFormSet(BaseModelFormSet):
 
     def clean(self):
         super().clean()
-        # The id is a hidden field: say so above the table.
-        name = self._pk_field.name
+        # The id is a hidden field: say so above the table. (The model's pk,
+        # not self._pk_field: that is set only once a row is built, and a
+        # broken management form builds none.)
+        name = self.model._meta.pk.name
         if any(name in form.errors for form in self.forms):
             raise forms.ValidationError(ROW_GONE)
 
 
 class OrderedFormSet(RowFormSet):
     """Rows the officer adds, removes (删除) and reorders (顺序). Without
-    JavaScript the extra blank rows and the 顺序 numbers do the same job."""
+    JavaScript the extra blank rows and the 顺序 numbers do the same job.
+
+    Each table holds at most `max_num` rows (services/limits.py); a page
+    posting more is refused as a whole, blank rows counted, deleted ones not."""
+
+    default_error_messages = {
+        "too_many_forms": "此表最多 %(num)d 行，请删去多余的行后再保存。",
+    }
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -413,12 +511,28 @@ ProjectItemFormSet = modelformset_factory(
     extra=2,
     can_delete=True,
     can_order=True,
+    max_num=MAX_PROJECT_ITEMS,
+    validate_max=True,
 )
 BuildingFormSet = modelformset_factory(
-    Building, form=BuildingForm, formset=OrderedFormSet, extra=1, can_delete=True, can_order=True
+    Building,
+    form=BuildingForm,
+    formset=OrderedFormSet,
+    extra=1,
+    can_delete=True,
+    can_order=True,
+    max_num=MAX_BUILDINGS,
+    validate_max=True,
 )
 IndicatorFormSet = modelformset_factory(
-    Indicator, form=IndicatorForm, formset=OrderedFormSet, extra=2, can_delete=True, can_order=True
+    Indicator,
+    form=IndicatorForm,
+    formset=OrderedFormSet,
+    extra=2,
+    can_delete=True,
+    can_order=True,
+    max_num=MAX_INDICATOR_ROWS,
+    validate_max=True,
 )
 
 
@@ -431,7 +545,7 @@ class ImportForm(forms.Form):
         ),
     )
     replace = forms.BooleanField(
-        label="覆盖已有填报（仅限草稿或已退回的填报）",
+        label="覆盖已有填报（仅限已退回的填报）",
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )

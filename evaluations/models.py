@@ -9,8 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 
-from .validators import (
+from .services.limits import (
+    MAX_DEVIATION_LENGTH,
+    MAX_GOAL_LENGTH,
+    MAX_INDICATOR_CELL_LENGTH,
+    MAX_LEVEL_LENGTH,
     MAX_TEXT_LENGTH,
+)
+from .validators import (
+    TextLengthValidator,
     validate_non_negative,
     validate_text_length,
 )
@@ -26,10 +33,12 @@ def money_field(verbose_name, *, allow_negative=False, **kwargs):
     )
 
 
-def text_field(verbose_name):
-    return models.TextField(
-        verbose_name, blank=True, max_length=MAX_TEXT_LENGTH, validators=[validate_text_length]
+def text_field(verbose_name, *, max_length=MAX_TEXT_LENGTH):
+    """A text of at most `max_length` characters (bounds: services/limits.py)."""
+    validator = (
+        validate_text_length if max_length == MAX_TEXT_LENGTH else TextLengthValidator(max_length)
     )
+    return models.TextField(verbose_name, blank=True, max_length=max_length, validators=[validator])
 
 
 class ScoringTemplate(models.Model):
@@ -123,6 +132,9 @@ class Filing(models.Model):
         RETURNED = "returned", _("已退回")
         APPROVED = "approved", _("已审核")
         PUBLISHED = "published", _("已公开")
+        # Instead of a deletion: the filing, its history and its frozen report
+        # stay, read-only and off 信息公开, until an administrator restores it.
+        WITHDRAWN = "withdrawn", _("已撤销")
 
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="filings", verbose_name=_("预算部门")
@@ -153,6 +165,9 @@ class Filing(models.Model):
     execution_rate = money_field(_("预算执行率"), editable=False)
     error_count = models.PositiveIntegerField(_("错误数"), default=0, editable=False)
     warning_count = models.PositiveIntegerField(_("警告数"), default=0, editable=False)
+    # Parts still missing (services.summary.document_missing_parts): while any
+    # is, lists show 未完成 instead of the 等次.
+    missing_count = models.PositiveIntegerField(_("未填部分数"), default=0, editable=False)
 
     # The report frozen at approval (DOMAIN.md): rendered once by a background
     # task, downloads return exactly these bytes; reopening discards them.
@@ -168,8 +183,8 @@ class Filing(models.Model):
     )
 
     # 附件2 年度总体目标
-    goal_expected = text_field(_("预期目标"))
-    goal_actual = text_field(_("实际完成情况"))
+    goal_expected = text_field(_("预期目标"), max_length=MAX_GOAL_LENGTH)
+    goal_actual = text_field(_("实际完成情况"), max_length=MAX_GOAL_LENGTH)
     # 附件1 厉行节约保障措施
     austerity_measures = text_field(_("厉行节约保障措施"))
     # 填报信息
@@ -177,6 +192,11 @@ class Filing(models.Model):
     phone = models.CharField(_("联系电话"), max_length=50, blank=True)
     filled_on = models.DateField(_("填报日期"), null=True, blank=True)
     head = models.CharField(_("单位负责人"), max_length=50, blank=True)
+    # The year whose filing this one was pre-filled from (services.filings); the
+    # pages ask the officer to check every copied row until the first submission.
+    prefilled_from_year = models.PositiveSmallIntegerField(
+        _("预填来源年度"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-fiscal_year__year", "department__name"]
@@ -386,8 +406,8 @@ class Project(FilingPart, models.Model):
     other_initial_budget = money_field(_("其他资金·年初预算数"))
     other_full_year_budget = money_field(_("其他资金·全年预算数"))
     other_executed = money_field(_("其他资金·全年执行数"))
-    goal_expected = text_field(_("预期目标"))
-    goal_actual = text_field(_("实际完成情况"))
+    goal_expected = text_field(_("预期目标"), max_length=MAX_GOAL_LENGTH)
+    goal_actual = text_field(_("实际完成情况"), max_length=MAX_GOAL_LENGTH)
 
     class Meta:
         ordering = ["position", "pk"]
@@ -413,14 +433,14 @@ class Indicator(FilingPart, models.Model):
         verbose_name=_("项目"),
     )
     position = models.PositiveSmallIntegerField(_("顺序"))
-    level1 = models.CharField(_("一级指标"), max_length=50)
-    level2 = models.CharField(_("二级指标"), max_length=50, blank=True)
-    name = models.CharField(_("三级指标"), max_length=500, blank=True)
-    target = models.CharField(_("年度指标值"), max_length=500, blank=True)
-    actual = models.CharField(_("实际完成值"), max_length=500, blank=True)
+    level1 = models.CharField(_("一级指标"), max_length=MAX_LEVEL_LENGTH)
+    level2 = models.CharField(_("二级指标"), max_length=MAX_LEVEL_LENGTH, blank=True)
+    name = models.CharField(_("三级指标"), max_length=MAX_INDICATOR_CELL_LENGTH, blank=True)
+    target = models.CharField(_("年度指标值"), max_length=MAX_INDICATOR_CELL_LENGTH, blank=True)
+    actual = models.CharField(_("实际完成值"), max_length=MAX_INDICATOR_CELL_LENGTH, blank=True)
     weight = money_field(_("分值"))
     score = money_field(_("得分"))
-    deviation = text_field(_("偏差原因分析及改进措施"))
+    deviation = text_field(_("偏差原因分析及改进措施"), max_length=MAX_DEVIATION_LENGTH)
     applicable = models.BooleanField(_("适用"), default=True)
 
     class Meta:

@@ -49,8 +49,15 @@ from evaluations.services.changes import Change, document_changes
 from evaluations.services.document import quantize
 from evaluations.services.interchange import document_to_dict, filing_document
 from evaluations.services.scoring import document_score
-from evaluations.services.summary import filing_document_current
+from evaluations.services.summary import (
+    GRADE_INCOMPLETE,
+    document_missing_parts,
+    filing_document_current,
+)
 from evaluations.services.validation import document_validate
+from evaluations.services.workflow import restore_target
+from evaluations.validators import MAX_YEAR, MIN_YEAR
+from perfeval.params import parse_int
 
 PARTS = (
     ("overview", "概览"),
@@ -158,15 +165,6 @@ def user_can_edit_filing(*, user, filing: Filing) -> bool:
     return filing.department_id in user_department_ids(user=user)
 
 
-def user_may_import_for(*, user, jurisdiction_name: str) -> bool:
-    """A reviewer imports filings of their own jurisdiction; administrators any."""
-    if user_is_admin(user=user):
-        return True
-    return Membership.objects.filter(
-        user=user, role=Membership.Role.REVIEWER, jurisdiction__name=jurisdiction_name
-    ).exists()
-
-
 # --- the read model of the pages -------------------------------------------
 
 
@@ -182,6 +180,12 @@ class FindingLink:
 
 
 @dataclass
+class MissingLink:
+    label: str
+    url: str
+
+
+@dataclass
 class FilingSummary:
     """Scores and findings of one filing as the summary panel shows them."""
 
@@ -193,6 +197,23 @@ class FilingSummary:
     indicator_results: dict = field(default_factory=dict)  # indicator pk -> IndicatorResult
     project_scores: dict = field(default_factory=dict)  # project pk -> TableScore
     project_indicator_results: dict = field(default_factory=dict)
+    # What the filing still lacks (services/summary.py: document_missing_parts).
+    missing: list[MissingLink] = field(default_factory=list)
+    project_grades: dict = field(default_factory=dict)  # project pk -> 等次 as shown
+
+    @property
+    def missing_parts(self) -> list[str]:
+        """What is missing, in Chinese ("年度资金：全年预算数"); empty when complete."""
+        return [item.label for item in self.missing]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def grade_shown(self) -> str:
+        """等次 as the pages show it: 未完成 while anything is missing."""
+        return self.score.grade if self.is_complete else GRADE_INCOMPLETE
 
     def part_counts(self) -> dict[str, dict[str, int]]:
         """Errors and warnings per part, for the overview's list of parts."""
@@ -277,10 +298,12 @@ def finding_links(*, filing: Filing, findings, project_pks: list[int] | None = N
     return links
 
 
-def filing_summary(*, filing: Filing) -> FilingSummary:
-    """Score and validate the saved filing, with each finding linked to the page
-    and anchor of the field it concerns."""
-    document, keys = filing_document_current(filing=filing)
+def filing_summary(*, filing: Filing, document=None, keys=None) -> FilingSummary:
+    """Score and validate the saved filing, or `document` with its row `keys`
+    standing for it (the live preview), with each finding and each missing
+    part linked to the page and anchor of the field it concerns."""
+    if document is None:
+        document, keys = filing_document_current(filing=filing)
     template = filing.scoring_template
     score = document_score(document=document, template=template)
     findings = document_validate(document=document, template=template, score=score)
@@ -293,6 +316,17 @@ def filing_summary(*, filing: Filing) -> FilingSummary:
         summary.project_indicator_results[project_pk] = dict(
             zip(keys.project_indicators.get(project_pk, []), project_score.indicators, strict=False)
         )
+    urls = {}
+    incomplete_projects = set()
+    for part in document_missing_parts(document=document, findings=findings):
+        _part, _anchor, url = where_location(
+            part.where, filing_pk=filing.pk, project_pks=keys.projects, urls=urls
+        )
+        summary.missing.append(MissingLink(label=part.label, url=url))
+        incomplete_projects.add(part.project)
+    for index, (project_pk, project_score) in enumerate(summary.project_scores.items()):
+        incomplete = index in incomplete_projects
+        summary.project_grades[project_pk] = GRADE_INCOMPLETE if incomplete else project_score.grade
     return summary
 
 
@@ -379,6 +413,32 @@ def filing_last_return(*, filing: Filing, with_snapshot: bool = False):
     if not with_snapshot:
         transitions = transitions.defer("snapshot")
     return transitions.first()
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Why and by whom a filing is withdrawn, for the banner of its pages."""
+
+    transition: FilingTransition | None  # None when set without the workflow
+    restores_to_label: str
+
+
+def filing_withdrawal(*, filing: Filing) -> Withdrawal | None:
+    """The withdrawal of `filing` while it is 已撤销 (its latest move there,
+    with the status 恢复 would give it back); None for any other status."""
+    if filing.status != Filing.Status.WITHDRAWN:
+        return None
+    transition = (
+        FilingTransition.objects.filter(filing=filing, to_status=Filing.Status.WITHDRAWN)
+        .select_related("actor")
+        .defer("snapshot")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return Withdrawal(
+        transition=transition,
+        restores_to_label=str(Filing.Status(restore_target(filing=filing)).label),
+    )
 
 
 def filing_changes_since_return(*, filing: Filing) -> tuple[FilingTransition | None, list[Change]]:
@@ -538,6 +598,11 @@ NOT_STARTED_LABEL = "未开始"
 DASHBOARD_STATUSES = ((NOT_STARTED, NOT_STARTED_LABEL), *Filing.Status.choices)
 GRADES = ("优", "良", "中", "差")
 NO_GRADE_LABEL = "未评定"
+# While parts of a filing are missing (services.summary.document_missing_parts)
+# its 等次 is not one yet: the dashboard shows 未完成, as the filing's own pages
+# do. Decided from the stored count, so the dashboard still scores nothing per row.
+INCOMPLETE = "incomplete"
+INCOMPLETE_LABEL = GRADE_INCOMPLETE
 DASHBOARD_SORTS = {
     "name": "按行政区划、部门名称",
     "-score": "总分从高到低",
@@ -564,6 +629,7 @@ class DashboardRow:
     total_score: Decimal | None
     grade: str
     error_count: int
+    missing_count: int
     submitted_on: datetime.date | None  # latest submission, while submitted or later
     approved_on: datetime.date | None  # latest approval, while approved or published
     overdue: bool
@@ -573,21 +639,51 @@ class DashboardRow:
         """Offered for bulk approval: submitted and without errors at its last save."""
         return self.status == Filing.Status.SUBMITTED and self.error_count == 0
 
+    @property
+    def grade_key(self) -> str:
+        """等次 as the dashboard shows and filters it: INCOMPLETE while parts of
+        the filing are missing, else its stored 等次 ("" when none could be
+        computed, or no filing was started)."""
+        if self.filing_id is not None and self.missing_count:
+            return INCOMPLETE
+        return self.grade
+
+    @property
+    def grade_label(self) -> str:
+        return INCOMPLETE_LABEL if self.grade_key == INCOMPLETE else self.grade
+
 
 def dashboard_user_may_view(*, user) -> bool:
     """The dashboard is for the bureau: reviewers, administrators, superusers."""
     return user_is_bureau_staff(user=user)
 
 
-def dashboard_fiscal_year(*, year: str | None) -> FiscalYear | None:
-    """The fiscal year asked for (?year=YYYY), else the newest one. Http404 for
-    a year that does not exist; None when there are no fiscal years at all."""
+def dashboard_fiscal_year(*, user, year: str | None) -> FiscalYear | None:
+    """The fiscal year asked for (?year=YYYY). Without one, where the reviewer's
+    work is: the newest year with a filing submitted (or approved, published)
+    in the jurisdictions `user` reviews; else the newest year open for filing;
+    else the newest year. Http404 for a year that does not exist; None when
+    there are no fiscal years at all."""
     if year:
-        fiscal_year = FiscalYear.objects.filter(year=year).first() if year.isdigit() else None
+        number = parse_int(year, low=MIN_YEAR, high=MAX_YEAR)
+        fiscal_year = FiscalYear.objects.filter(year=number).first() if number else None
         if fiscal_year is None:
             raise Http404("没有该年度。")
         return fiscal_year
-    return FiscalYear.objects.order_by("-year").first()
+    years = FiscalYear.objects.order_by("-year")
+    return (
+        years.filter(
+            Exists(
+                Filing.objects.filter(
+                    fiscal_year=OuterRef("pk"),
+                    status__in=_SUBMITTED_OR_LATER,
+                    department__jurisdiction__in=jurisdictions_reviewed_by(user=user),
+                )
+            )
+        ).first()
+        or years.filter(is_open=True).first()
+        or years.first()
+    )
 
 
 def _latest_transition_on(to_status):
@@ -622,7 +718,9 @@ def dashboard_rows(*, user, fiscal_year: FiscalYear, today=None) -> list[Dashboa
             fiscal_year=fiscal_year, department__jurisdiction__in=jurisdictions
         )
         .order_by()
-        .values_list("pk", "department_id", "status", "total_score", "grade", "error_count")
+        .values_list(
+            "pk", "department_id", "status", "total_score", "grade", "error_count", "missing_count"
+        )
         .annotate(
             submitted_on=_latest_transition_on(Filing.Status.SUBMITTED),
             approved_on=_latest_transition_on(Filing.Status.APPROVED),
@@ -649,13 +747,16 @@ def dashboard_rows(*, user, fiscal_year: FiscalYear, today=None) -> list[Dashboa
                     total_score=None,
                     grade="",
                     error_count=0,
+                    missing_count=0,
                     submitted_on=None,
                     approved_on=None,
                     overdue=deadline_passed,
                 )
             )
             continue
-        pk, _department, status, total_score, grade, errors, submitted_on, approved_on = filing
+        pk, _department, status, total_score, grade, errors, missing, submitted_on, approved_on = (
+            filing
+        )
         rows.append(
             DashboardRow(
                 department_id=department_id,
@@ -668,6 +769,7 @@ def dashboard_rows(*, user, fiscal_year: FiscalYear, today=None) -> list[Dashboa
                 total_score=total_score,
                 grade=grade,
                 error_count=errors,
+                missing_count=missing,
                 submitted_on=submitted_on if status in _SUBMITTED_OR_LATER else None,
                 approved_on=approved_on if status in _APPROVED_OR_LATER else None,
                 overdue=deadline_passed and status in _UNSUBMITTED,
@@ -693,7 +795,7 @@ def dashboard_filter(
         row
         for row in rows
         if (not status or row.status == status)
-        and (not grade or row.grade == ("" if grade == "none" else grade))
+        and (not grade or row.grade_key == ("" if grade == "none" else grade))
         and (not overdue or row.overdue)
         and (not q or q in row.department_name.casefold() or q in row.jurisdiction_name.casefold())
     ]
@@ -719,12 +821,13 @@ def dashboard_status_counts(*, rows: list[DashboardRow]) -> list[Count]:
 
 
 def dashboard_grade_counts(*, rows: list[DashboardRow]) -> list[Count]:
-    """How many started filings have each 等次; 未评定 for those without one
-    (the score cannot be computed yet). Departments without a filing are not
-    counted."""
-    counts = Counter(row.grade for row in rows if row.filing_id is not None)
+    """How many started filings have each 等次; 未完成 for those with parts
+    missing (see INCOMPLETE), 未评定 for the others without one (the score cannot
+    be computed yet). Departments without a filing are not counted."""
+    counts = Counter(row.grade_key for row in rows if row.filing_id is not None)
     return [Count(grade, grade, counts[grade]) for grade in GRADES] + [
-        Count("none", NO_GRADE_LABEL, counts[""])
+        Count(INCOMPLETE, INCOMPLETE_LABEL, counts[INCOMPLETE]),
+        Count("none", NO_GRADE_LABEL, counts[""]),
     ]
 
 

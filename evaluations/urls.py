@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, excel, filing, reports, workflow
+from .views import dashboard, excel, filing, help, reports, workflow
 
 app_name = "evaluations"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     # 我的填报 and the filing pages (views/filing.py)
     path("", filing.my_filings, name="my_filings"),
     path("import/", filing.filing_import_view, name="filing_import"),
+    # 填报说明 (views/help.py)
+    path("help/", help.filing_help, name="help"),
     path("start/<int:department_id>/<int:year>/", filing.filing_start, name="filing_start"),
     path("<int:pk>/", filing.filing_detail, name="filing_detail"),
     path("<int:pk>/export.json", filing.filing_export, name="filing_export"),

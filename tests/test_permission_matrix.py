@@ -1,4 +1,4 @@
-"""Who gets what, for every URL: seven personas × every URL pattern × GET and
+"""Who gets what, for every URL: eight personas × every URL pattern × GET and
 POST × every status of a filing, each answer asserted exactly, and every
 refusal (indeed every answer that is not an allowed write) checked to have
 changed nothing in the database.

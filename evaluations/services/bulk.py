@@ -31,7 +31,8 @@ def filings_bulk_approve(*, filing_ids: list[int], actor) -> list[BulkResult]:
     jurisdictions the actor reviews (reported as not found), still has blocking
     errors (rechecked here because the workflow only checks them on
     submission), or when the workflow refuses the move (not submitted, no
-    permission, changed meanwhile). Each approval is its own transaction
+    permission, changed meanwhile, or the actor is an officer of the filing's
+    department: separation of duties holds in bulk too). Each approval is its own transaction
     through `filing_transition`, so one failure rolls back nothing else.
     Raises nothing for a refused filing. Called by reviewers and administrators.
     """

@@ -19,6 +19,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from evaluations.models import Filing, Indicator, Project
+from evaluations.services.limits import MAX_PROJECTS, document_check_limits
 from evaluations.services.summary import filing_summary_refresh
 
 
@@ -38,6 +39,16 @@ class StaleFiling(Exception):
         self.current_version = current_version
 
 
+class FilingTooLarge(Exception):
+    """The write would take the filing past a bound of services/limits.py.
+
+    `messages` says, in Chinese, each bound it would exceed."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
 def _not_editable(filing: Filing) -> FilingNotEditable:
     return FilingNotEditable(
         f"该填报当前状态为“{filing.get_status_display()}”，不能修改；"
@@ -53,11 +64,11 @@ def filing_check_editable(*, filing: Filing) -> None:
         raise _not_editable(filing)
 
 
-def _lock_editable(filing: Filing, *, expected_version: int | None = None, check=True) -> Filing:
+def _lock_editable(filing: Filing, *, expected_version: int | None) -> Filing:
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     if not locked.is_editable:
         raise _not_editable(locked)
-    if check and locked.version != expected_version:
+    if locked.version != expected_version:
         raise StaleFiling(expected_version=expected_version, current_version=locked.version)
     return locked
 
@@ -110,16 +121,6 @@ def _save_formset(formset, *, filing: Filing, project: Project | None) -> None:
         instance.save()
 
 
-def _write_part(*, filing, forms, formsets, project, expected_version, check) -> Filing:
-    _lock_editable(filing, expected_version=expected_version, check=check)
-    for form in forms:
-        _save_instance(form)
-    for formset in formsets:
-        _save_formset(formset, filing=filing, project=project)
-    _bump_version(filing)
-    return filing
-
-
 @transaction.atomic
 def filing_part_save(
     *,
@@ -142,22 +143,39 @@ def filing_part_save(
     nothing is written then. Called by the filing pages on behalf of `actor`,
     whose right to write the filing the caller has checked.
     """
-    return _write_part(
-        filing=filing,
-        forms=forms,
-        formsets=formsets,
-        project=project,
-        expected_version=expected_version,
-        check=True,
-    )
+    _lock_editable(filing, expected_version=expected_version)
+    for form in forms:
+        _save_instance(form)
+    for formset in formsets:
+        _save_formset(formset, filing=filing, project=project)
+    _check_limits(filing)
+    _bump_version(filing)
+    return filing
+
+
+def _check_limits(filing: Filing) -> None:
+    # The forms bound each table; what only the whole filing shows (rows and
+    # table text of all its tables) is checked on what was just written, with
+    # the check the importers use, and undone by the transaction if exceeded.
+    from evaluations.services.interchange import filing_document
+
+    problems = document_check_limits(filing_document(filing=filing))
+    if problems:
+        raise FilingTooLarge([problem.message for problem in problems])
 
 
 @transaction.atomic
 def project_add(*, filing: Filing, actor, name: str, expected_version: int | None) -> Project:
     """Add an empty 附件3 project table named `name` at the end of the list, with
-    the template's 执行率分值 filled in. Raises FilingNotEditable, or
-    StaleFiling when the filing is no longer at `expected_version`."""
+    the template's 执行率分值 filled in. Raises FilingNotEditable, StaleFiling
+    when the filing is no longer at `expected_version`, or FilingTooLarge when
+    it has MAX_PROJECTS projects already."""
     _lock_editable(filing, expected_version=expected_version)
+    existing = filing.projects.count()
+    if existing >= MAX_PROJECTS:
+        raise FilingTooLarge(
+            [f"附件3 最多 {MAX_PROJECTS} 个项目，本填报已有 {existing} 个，不能再增加。"]
+        )
     last = filing.projects.aggregate(last=Max("position"))["last"]
     project = Project.objects.create(
         filing=filing,
@@ -185,32 +203,3 @@ def project_delete(
         if remaining.position != position:
             Project.objects.filter(pk=remaining.pk).update(position=position)
     _bump_version(filing)
-
-
-def filing_part_preview(
-    *,
-    filing: Filing,
-    actor,
-    compute,
-    forms: Iterable = (),
-    formsets: Iterable = (),
-    project: Project | None = None,
-):
-    """Return `compute(filing)` as if the valid bound forms had been saved,
-    without keeping anything: the save runs inside a transaction that is always
-    rolled back, so the preview uses exactly the document mapping and scoring of
-    a real save. Raises FilingNotEditable like a save; the version is not
-    checked, since nothing is written (the save itself checks it)."""
-    with transaction.atomic():
-        _write_part(
-            filing=filing,
-            forms=forms,
-            formsets=formsets,
-            project=project,
-            expected_version=None,
-            check=False,
-        )
-        result = compute(Filing.objects.get(pk=filing.pk))
-        transaction.set_rollback(True)
-    filing.refresh_from_db(fields=["version", "updated_at"])
-    return result

@@ -21,13 +21,19 @@ cells hold values, never formulas, and are ignored on import, where everything
 is recomputed by the scoring service.
 
 Reading treats the file as hostile: the zip container is checked before
-openpyxl opens it (size, declared uncompressed size, macros, row counts read
-from the sheet XML), openpyxl parses XML through defusedxml, and every cell is
-checked against the layout. Values then pass through the interchange reader
-(`document_from_json`), so the workbook obeys exactly the rules of a
-`perfeval-filing/1` file. A formula in an input cell is refused: its cached
-result may be missing (files written by openpyxl have none) or disagree with
-the formula, and the filing must hold the figure the officer signs.
+openpyxl opens it — every entry is inflated once in chunks (encryption,
+compression method, CRC and sizes checked) and everything openpyxl would
+expand into objects is counted from the raw XML of the parts it would read
+(rows, cells, merged, hyperlink and comment ranges, validations, conditional
+formats, defined names, sheets, elements) against bounds derived from the
+forms (MAX_* below) — openpyxl parses XML through defusedxml, and every cell
+is checked against the layout. A moved layout stops the reading at once; bad
+values do not: every bad cell is collected so one refusal lists them all.
+Values then pass through the interchange reader (`document_from_json`), so
+the workbook obeys exactly the rules of a `perfeval-filing/1` file. A
+formula in an input cell is refused: its cached result may be missing (files
+written by openpyxl have none) or disagree with the formula, and the filing
+must hold the figure the officer signs.
 
 An upload into a saved filing is previewed before it is written:
 `filing_workbook_read` parses it for that filing, `filing_workbook_preview`
@@ -46,6 +52,7 @@ import posixpath
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -59,6 +66,7 @@ from openpyxl import xml as openpyxl_xml
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
@@ -72,12 +80,14 @@ from evaluations.services.document import BASIC_ROW_KEYS, FilingDocument, quanti
 from evaluations.services.interchange import (
     MAX_AMOUNT,
     DocumentError,
+    ProblemsError,
     document_from_json,
     document_to_dict,
     filing_document,
     filing_import,
 )
 from evaluations.services.scoring import QUALITATIVE_GRADES, FilingScore, document_score
+from evaluations.services.summary import GRADE_INCOMPLETE, document_missing_parts
 from evaluations.services.validation import ERROR, WARNING, Finding, document_validate
 
 LAYOUT_VERSION = "perfeval-xlsx/1"
@@ -100,12 +110,49 @@ MIN_INDICATOR_ROWS = 20
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ROWS = 5000
-# A real workbook has a few dozen zip entries; thousands of tiny ones only
-# serve to make the reader work.
-MAX_ZIP_ENTRIES = 2000
 # The widest sheet uses 11 columns; cells beyond rows × this many are refused
 # before openpyxl builds an object per cell.
 MAX_COLUMNS = 26
+# Bounds on everything openpyxl expands into Python objects while loading,
+# checked on the raw zip before it does (`_check_container`). They come from
+# the forms: an export holds 4 sheets plus one 附件3 per project, each of a few
+# dozen rows × 11 columns (about 400 cells), ~30 merged header ranges covering
+# ~160 cells, 2 data validations, no conditional format, one defined name,
+# and 13 zip parts plus one per project; its largest part other than a sheet
+# (theme, styles) is about 10 KB. Each bound leaves ample room above that for
+# what Excel or WPS add when they save, and keeps a worst accepted file to a
+# few hundred MB of worker memory at most (scripts/bench_excel_import.py).
+#
+# A department files 附件3 for its key projects: a few, rarely a few dozen.
+MAX_SHEETS = 4 + 100
+# Cells of all sheets together, merged cells included: 100 project sheets of
+# ~1,000 cells (60 indicator rows) each. openpyxl spends about 50 µs and
+# 1 KB per cell, so the largest accepted workbook reads in seconds, not
+# minutes (scripts/bench_excel_import.py).
+MAX_CELLS = 100_000
+# Cells one sheet's merged ranges may cover (and, separately, its hyperlinks
+# and its comments): openpyxl creates an object for each covered cell, so one
+# range "E40:XFD5000" would be 81 million objects.
+MAX_RANGE_CELLS = 10_000
+# Per sheet; copying and pasting cells in Excel can split the form's 2 data
+# validations into several.
+MAX_VALIDATIONS = 50
+MAX_CONDITIONAL_FORMATS = 50
+# Ranges listed in one sheet's data-validation and conditional-format sqrefs.
+MAX_RANGE_LISTS = 500
+# The layout name, and Excel's print areas and titles (two per sheet).
+MAX_DEFINED_NAMES = 500
+# XML elements in all parts together: a real export has about 4 per cell
+# (the cell, its value, the row, the style), so 5 × MAX_CELLS. Every other
+# bound concerns something openpyxl multiplies; this one caps whatever else
+# a part may repeat (page breaks, column specs, styles) to a known total.
+MAX_ELEMENTS = 5 * MAX_CELLS
+# Zip parts: per sheet Excel writes the sheet, its relationships and printer
+# settings, plus some twenty parts for the workbook.
+MAX_ZIP_ENTRIES = 3 * MAX_SHEETS + 100
+# Any part other than a sheet or the shared strings (those may use the whole
+# uncompressed allowance): 100 × the largest a real export has.
+MAX_PART_BYTES = 1024 * 1024
 
 AMOUNT_FORMAT = "0.00"
 RATE_FORMAT = '0.00"%"'
@@ -118,19 +165,15 @@ APPLICABLE = "适用"
 NOT_APPLICABLE = "不适用"
 
 
-class WorkbookError(Exception):
-    """An uploaded workbook that cannot be read.
+@dataclass(frozen=True)
+class WorkbookProblem:
+    """One reason a workbook is refused: `message` in Chinese; `sheet` and
+    `cell` (a coordinate such as "G7" or a range such as "A1:K1") say where,
+    or are None for reasons about the whole file."""
 
-    `message` is the reason in Chinese; `sheet` and `cell` (a coordinate such as
-    "G7" or a range such as "A1:K1") say where, or are None for reasons about
-    the whole file.
-    """
-
-    def __init__(self, message: str, sheet: str | None = None, cell: str | None = None):
-        self.message = message
-        self.sheet = sheet
-        self.cell = cell
-        super().__init__(str(self))
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
 
     def __str__(self):
         if self.sheet and self.cell:
@@ -138,6 +181,32 @@ class WorkbookError(Exception):
         if self.sheet:
             return f"工作表“{self.sheet}”：{self.message}"
         return self.message
+
+
+class WorkbookError(ProblemsError):
+    """An uploaded workbook that cannot be read.
+
+    `problems` lists every bad cell found (a file that cannot be opened, or
+    whose layout moved, has one problem: nothing after it can be trusted);
+    `message`, `sheet` and `cell` are the first one's.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        sheet: str | None = None,
+        cell: str | None = None,
+        *,
+        problems: list[WorkbookProblem] | None = None,
+    ):
+        self.problems = problems or [WorkbookProblem(message, sheet, cell)]
+        first = self.problems[0]
+        self.message, self.sheet, self.cell = first.message, first.sheet, first.cell
+        super().__init__(str(self))
+
+    @classmethod
+    def of(cls, problems: list[WorkbookProblem]) -> "WorkbookError":
+        return cls(problems[0].message, problems=problems)
 
 
 def check_openpyxl_uses_defusedxml() -> bool:
@@ -892,8 +961,15 @@ def workbook_check_size(*, size: int) -> None:
 
 
 def _check_container(data: bytes) -> None:
-    """Refuse files that are not a plain .xlsx, or whose size would make
-    reading them expensive, before any XML is parsed."""
+    """Refuse files that are not a plain .xlsx, or that would make openpyxl
+    build more objects than any real filing needs, before any XML is parsed.
+
+    Every zip entry is inflated once here, in chunks and whatever its name, so
+    an encrypted entry, a compression Excel never writes, a corrupt deflate
+    stream, a bad CRC or a size that lies are refused cleanly; the sheet parts
+    (found as openpyxl finds them: content types → workbook → relationships)
+    are counted as they stream past, see `_PartCounts`.
+    """
     workbook_check_size(size=len(data))
     if data[:8] == OLE2_MAGIC:
         raise WorkbookError(
@@ -902,89 +978,296 @@ def _check_container(data: bytes) -> None:
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         raise WorkbookError(
             "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx。"
         ) from None
     with archive:
-        entries = archive.infolist()
-        if len(entries) > MAX_ZIP_ENTRIES:
-            raise WorkbookError(f"工作簿包含的部件过多（{len(entries)} 个），无法读取。")
-        max_uncompressed = _setting(
-            "PERFEVAL_XLSX_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES
-        )
-        # zipfile never inflates an entry beyond its declared size, so the
-        # declared sizes bound what openpyxl will read.
-        declared = sum(entry.file_size for entry in entries)
-        if declared > max_uncompressed:
-            raise WorkbookError(
-                f"工作簿解压后达 {_megabytes(declared)}，超过上限 {_megabytes(max_uncompressed)}"
-                "（疑似压缩炸弹），拒绝读取。"
-            )
+        entries = [entry for entry in archive.infolist() if not entry.is_dir()]
+        _check_entries(entries)
         names = {entry.filename.lower() for entry in entries}
-        content_types = b""
-        if "[content_types].xml" in names:
-            content_types = _read_entry(archive, "[Content_Types].xml").lower()
-        if b"sheet.binary" in content_types:
+        content_types = _small_part(archive, "[Content_Types].xml")
+        lowered = content_types.lower()
+        if b"sheet.binary" in lowered:
             raise WorkbookError("不接受二进制工作簿（.xlsb），请另存为 .xlsx 后上传。")
-        if any(name.endswith("vbaproject.bin") for name in names) or (
-            b"macroenabled" in content_types
-        ):
+        if any(name.endswith("vbaproject.bin") for name in names) or b"macroenabled" in lowered:
             raise WorkbookError("不接受启用宏的工作簿（.xlsm），请另存为 .xlsx（不含宏）后上传。")
-        if "xl/workbook.xml" not in names:
-            raise WorkbookError("文件不是有效的 Excel 工作簿（缺少 xl/workbook.xml）。")
-        _check_rows(archive, entries)
+        package = _Package.read(archive, content_types)
+        sheet_counts = {}
+        other_counts = _PartCounts(sheet=False)
+        for entry in entries:
+            is_sheet = entry.filename in package.sheets
+            counts = _PartCounts(sheet=is_sheet) if is_sheet else other_counts
+            _scan_entry(
+                archive,
+                entry,
+                counts,
+                where=package.label(entry.filename),
+                limit=_part_limit(entry.filename, package),
+            )
+            if is_sheet:
+                sheet_counts[entry.filename] = counts
+        package.check(sheet_counts, other_counts)
 
 
-def _read_entry(archive, name):
+def _check_entries(entries):
+    """Bounds read from the zip directory alone: how many parts, and how large
+    they say they are once inflated (zipfile never inflates an entry beyond its
+    declared size, and `_scan_entry` refuses one that inflates to less)."""
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise WorkbookError(
+            f"工作簿包含的部件过多（{len(entries)} 个，上限 {MAX_ZIP_ENTRIES} 个），拒绝读取。"
+        )
+    max_uncompressed = _setting(
+        "PERFEVAL_XLSX_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES
+    )
+    declared = sum(entry.file_size for entry in entries)
+    if declared > max_uncompressed:
+        raise WorkbookError(
+            f"工作簿解压后达 {_megabytes(declared)}，超过上限 {_megabytes(max_uncompressed)}"
+            "（疑似压缩炸弹），拒绝读取。"
+        )
+    for entry in entries:
+        if entry.flag_bits & 0x1:
+            raise WorkbookError(
+                f"工作簿部件 {_short(entry.filename)} 已加密，无法读取。"
+                "请在 Excel 中取消密码并另存为 .xlsx 后上传。"
+            )
+        if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise WorkbookError(
+                f"工作簿部件 {_short(entry.filename)} 使用了 Excel 不使用的压缩方式，"
+                "无法读取。请用 Excel 另存为 .xlsx 后上传。"
+            )
+
+
+def _part_limit(name, package):
+    """Cell contents (sheets, shared strings) may fill the whole uncompressed
+    allowance; every other part is bounded by MAX_PART_BYTES."""
+    if name in package.sheets or name == package.shared_strings:
+        return None
+    return MAX_PART_BYTES
+
+
+def _small_part(archive, name):
+    """A part that is read whole before the scan (content types, workbook,
+    relationships): refused above MAX_PART_BYTES, empty when absent."""
     for entry in archive.infolist():
         if entry.filename.lower() == name.lower():
-            return archive.read(entry)
+            if entry.file_size > MAX_PART_BYTES:
+                _refuse_part_size(entry.filename, entry.file_size)
+            try:
+                return archive.read(entry)
+            except _ZIP_ERRORS:
+                _refuse_damaged(entry.filename)
     return b""
 
 
+# What a damaged entry raises while it is inflated: a corrupt deflate stream
+# (zlib.error), a bad CRC (BadZipFile), a stream shorter than its declared size
+# (EOFError), an unreadable header (ValueError, OSError), encryption
+# (RuntimeError), a compression zipfile lacks (NotImplementedError).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
+def _refuse_damaged(part):
+    raise WorkbookError(
+        f"工作簿已损坏（部件 {_short(part)} 无法解压或校验不符），"
+        "请用 Excel 打开并重新保存为 .xlsx 后上传。"
+    )
+
+
+def _refuse_part_size(part, size):
+    raise WorkbookError(
+        f"工作簿部件 {_short(part)} 解压后达 {_megabytes(size)}，"
+        f"超过上限 {_megabytes(MAX_PART_BYTES)}，拒绝读取。"
+    )
+
+
 _TAG_PREFIX = rb"(?:[A-Za-z_][\w.\-]*:)?"
-_DIMENSION = re.compile(rb"<" + _TAG_PREFIX + rb"dimension\b[^>]*?\bref=[\"']([^\"']*)[\"']")
-_ROW = re.compile(rb"<" + _TAG_PREFIX + rb"row(?=[\s/>])([^>]*)")
-_ROW_NUMBER = re.compile(rb"\br=[\"'](\d+)[\"']")
-_CELL = re.compile(rb"<" + _TAG_PREFIX + rb"c(?=[\s/>])")
+# One pass over each part finds every element whose count openpyxl turns into
+# objects; the attributes are read only for the few kinds that need them.
+_ELEMENT = re.compile(
+    rb"<"
+    + _TAG_PREFIX
+    + rb"(dimension|row|c|mergeCell|hyperlink|dataValidation|conditionalFormatting|cfRule"
+    rb"|definedName|comment|si|sheet)(?=[\s/>])([^>]*)"
+)
+_REF = re.compile(rb"\bref\s*=\s*[\"']([^\"']*)[\"']")
+_SQREF = re.compile(rb"\bsqref\s*=\s*[\"']([^\"']*)[\"']")
+_ROW_NUMBER = re.compile(rb"\br\s*=\s*[\"'](\d+)[\"']")
 _CHUNK = 1024 * 1024
+# The largest sheet Excel allows, for ranges with open ends ("A:A", "3:3").
+_EXCEL_ROWS, _EXCEL_COLUMNS = 1_048_576, 16_384
 
 
-def _check_rows(archive, entries):
-    """Count the rows of every sheet from its raw XML (the <dimension> element,
-    the <row> elements and their numbers) without parsing it, so a sheet that
-    claims or holds a million rows is refused in milliseconds."""
-    max_rows = _setting("PERFEVAL_XLSX_MAX_ROWS", DEFAULT_MAX_ROWS)
-    max_cells = max_rows * MAX_COLUMNS
-    for entry in entries:
-        if entry.is_dir() or not entry.filename.lower().endswith(".xml"):
-            continue
-        highest = row_elements = cells = 0
+@dataclass
+class _PartCounts:
+    """What a sheet part, or all other parts together, hold that openpyxl will
+    expand into objects. Rows, cells, ranges, validations and formats count
+    only in sheets: openpyxl never reads other parts as sheets."""
+
+    sheet: bool = False
+    rows: int = 0
+    row_elements: int = 0
+    cells: int = 0
+    merged_cells: int = 0
+    hyperlink_cells: int = 0
+    comment_cells: int = 0
+    validations: int = 0
+    formats: int = 0
+    format_rules: int = 0
+    range_lists: int = 0
+    defined_names: int = 0
+    strings: int = 0
+    sheets: int = 0
+    elements: int = 0
+
+    @property
+    def row_count(self):
+        return max(self.rows, self.row_elements)
+
+
+def _area(ref: bytes) -> int:
+    """How many cells a range such as "E40:XFD5000" covers; an open end counts
+    to the edge of the sheet, and a range that cannot be read counts as one
+    cell (openpyxl then refuses the file itself)."""
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(ref.decode("ascii").strip().upper())
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return 1
+    min_col, max_col = min_col or 1, max_col or _EXCEL_COLUMNS
+    min_row, max_row = min_row or 1, max_row or _EXCEL_ROWS
+    return max(0, max_col - min_col + 1) * max(0, max_row - min_row + 1)
+
+
+def _count(counts: _PartCounts, kind: bytes, attributes: bytes) -> None:
+    if kind == b"c":
+        counts.cells += 1
+    elif kind == b"row":
+        counts.row_elements += 1
+        number = _ROW_NUMBER.search(attributes)
+        if number:
+            counts.rows = max(counts.rows, int(number.group(1)))
+    elif kind == b"dimension":
+        ref = _REF.search(attributes)
+        if ref:
+            counts.rows = max(counts.rows, _last_row(ref.group(1)))
+    elif kind in (b"mergeCell", b"hyperlink", b"comment"):
+        ref = _REF.search(attributes)
+        area = _area(ref.group(1)) if ref else 0
+        if kind == b"mergeCell":
+            counts.merged_cells += area
+        elif kind == b"hyperlink":
+            counts.hyperlink_cells += area
+        else:
+            counts.comment_cells += area
+    elif kind in (b"dataValidation", b"conditionalFormatting"):
+        if kind == b"dataValidation":
+            counts.validations += 1
+        else:
+            counts.formats += 1
+        sqref = _SQREF.search(attributes)
+        if sqref:
+            counts.range_lists += len(sqref.group(1).split())
+    elif kind == b"cfRule":
+        counts.format_rules += 1
+    elif kind == b"definedName":
+        counts.defined_names += 1
+    elif kind == b"si":
+        counts.strings += 1
+    elif kind == b"sheet":
+        counts.sheets += 1
+
+
+def _scan_entry(archive, entry, counts, *, where, limit):
+    """Inflate `entry` in chunks, counting its elements into `counts` and
+    refusing as soon as a bound of `_check_counts` is crossed, so a sheet
+    claiming a million rows costs milliseconds. An entry that inflates to
+    other than its declared size is damaged (zipfile checks the CRC only)."""
+    if limit is not None and entry.file_size > limit:
+        _refuse_part_size(entry.filename, entry.file_size)
+    inflated = 0
+    try:
         with archive.open(entry) as stream:
             pending = b""
             while True:
                 chunk = stream.read(_CHUNK)
+                inflated += len(chunk)
                 buffer = pending + chunk
                 # Keep an unfinished tag for the next round so no tag is split;
-                # a "tag" longer than two chunks is no row and is let go.
+                # a "tag" longer than two chunks is nothing counted and is let go.
                 cut = buffer.rfind(b"<") if chunk else -1
                 if cut < 0 or len(buffer) - cut > 2 * _CHUNK:
                     cut = len(buffer)
                 complete, pending = buffer[:cut], buffer[cut:]
-                for match in _DIMENSION.finditer(complete):
-                    highest = max(highest, _last_row(match.group(1)))
-                for match in _ROW.finditer(complete):
-                    row_elements += 1
-                    number = _ROW_NUMBER.search(match.group(1))
-                    if number:
-                        highest = max(highest, int(number.group(1)))
-                cells += len(_CELL.findall(complete))
-                rows = max(highest, row_elements)
-                if rows > max_rows or cells > max_cells:
-                    _refuse_size(archive, entry.filename, rows, cells, max_rows)
+                for match in _ELEMENT.finditer(complete):
+                    _count(counts, match.group(1), match.group(2))
+                # Start tags: every "<" but those of end tags, comments,
+                # declarations and processing instructions.
+                counts.elements += (
+                    complete.count(b"<")
+                    - complete.count(b"</")
+                    - complete.count(b"<!")
+                    - complete.count(b"<?")
+                )
+                _check_counts(counts, where, finished=not chunk)
                 if not chunk:
                     break
+    except _ZIP_ERRORS:
+        _refuse_damaged(entry.filename)
+    if inflated != entry.file_size:
+        _refuse_damaged(entry.filename)
+
+
+def _check_counts(counts: _PartCounts, where: str, *, finished: bool) -> None:
+    """Refuse a part holding more of anything than `_check_container` allows;
+    before the part is `finished` the counts are only lower bounds."""
+    if counts.sheet:
+        _check_sheet_counts(counts, where, finished)
+    if counts.comment_cells > MAX_RANGE_CELLS:
+        raise WorkbookError(
+            f"{where}的批注共覆盖 {counts.comment_cells} 个单元格，"
+            f"超过上限 {MAX_RANGE_CELLS} 个，拒绝读取。"
+        )
+    for number, limit, what in (
+        (counts.defined_names, MAX_DEFINED_NAMES, "定义的名称"),
+        (counts.strings, MAX_CELLS, "共享字符串"),
+        (counts.sheets, MAX_SHEETS, "工作表"),
+    ):
+        if number > limit:
+            raise WorkbookError(f"{where}的{what}过多（{number} 个，上限 {limit} 个），拒绝读取。")
+
+
+def _check_sheet_counts(counts: _PartCounts, where: str, finished: bool) -> None:
+    max_rows = _setting("PERFEVAL_XLSX_MAX_ROWS", DEFAULT_MAX_ROWS)
+    rows = counts.row_count
+    if rows > max_rows:
+        has = "有" if finished else "至少有"
+        raise WorkbookError(f"{where}{has} {rows} 行，超过上限 {max_rows} 行，拒绝读取。")
+    if counts.cells > max_rows * MAX_COLUMNS:
+        raise WorkbookError(f"{where}的单元格过多（超过 {counts.cells} 个），拒绝读取。")
+    for covered, what in ((counts.merged_cells, "合并单元格"), (counts.hyperlink_cells, "超链接")):
+        if covered > MAX_RANGE_CELLS:
+            raise WorkbookError(
+                f"{where}的{what}共覆盖 {covered} 个单元格，"
+                f"超过上限 {MAX_RANGE_CELLS} 个，拒绝读取。"
+            )
+    for number, limit, what in (
+        (counts.validations, MAX_VALIDATIONS, "数据验证规则"),
+        (counts.formats, MAX_CONDITIONAL_FORMATS, "条件格式"),
+        (counts.format_rules, MAX_CONDITIONAL_FORMATS, "条件格式规则"),
+        (counts.range_lists, MAX_RANGE_LISTS, "数据验证和条件格式引用的区域"),
+    ):
+        if number > limit:
+            raise WorkbookError(f"{where}的{what}过多（{number} 个，上限 {limit} 个），拒绝读取。")
 
 
 def _last_row(ref):
@@ -992,35 +1275,116 @@ def _last_row(ref):
     return int(match.group(1)) if match else 0
 
 
-def _refuse_size(archive, part, rows, cells, max_rows):
-    sheet = _sheet_titles(archive).get(part)
-    where = f"工作表“{sheet}”" if sheet else f"工作簿部件 {part}"
-    if rows > max_rows:
-        message = f"{where}有 {rows} 行，超过上限 {max_rows} 行，拒绝读取。"
-    else:
-        message = f"{where}的单元格过多（超过 {cells} 个），拒绝读取。"
-    raise WorkbookError(message)
+_CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+# The workbook content types openpyxl looks for, in its order (xltm, xltx,
+# xlsm, xlsx); .xlsm is refused above.
+_WORKBOOK_TYPES = (
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+)
+_SHARED_STRINGS_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+)
 
 
-def _sheet_titles(archive) -> dict[str, str]:
-    """Part name → sheet title, from xl/workbook.xml and its relationships
-    (parsed with defusedxml); empty when they cannot be read."""
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    relationship = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+def _parse_xml(data: bytes):
+    """A small package part (at most MAX_PART_BYTES) parsed with defusedxml."""
     try:
-        workbook = SafeElementTree.fromstring(archive.read("xl/workbook.xml"))
-        relations = SafeElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except Exception:  # a best-effort label for an error message, never a reason to fail
-        return {}
-    targets = {}
-    for rel in relations:
-        target = rel.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        targets[rel.get("Id")] = posixpath.normpath(part)
-    return {
-        targets.get(sheet.get(relationship), ""): sheet.get("name", "")
-        for sheet in workbook.iter(f"{main}sheet")
-    }
+        return SafeElementTree.fromstring(data)
+    except DefusedXmlException:
+        raise WorkbookError("文件包含不安全的 XML（实体扩展），拒绝读取。") from None
+    except Exception:  # any other parse failure means a damaged file
+        raise WorkbookError(
+            "工作簿已损坏或不是 Excel 2007 及以上版本的 .xlsx 文件，无法读取。"
+        ) from None
+
+
+@dataclass
+class _Package:
+    """The parts openpyxl will read as the workbook, its sheets and its shared
+    strings, found the way openpyxl finds them (content types, then the
+    workbook's relationships), never by file name."""
+
+    workbook: str
+    sheets: dict[str, str]
+    sheet_refs: list[str]
+    shared_strings: str | None
+
+    @classmethod
+    def read(cls, archive, content_types: bytes) -> "_Package":
+        types = _parse_xml(content_types) if content_types else None
+        overrides = {}
+        defaults = set()
+        if types is not None:
+            for item in types.iter(f"{_CONTENT_TYPES}Override"):
+                overrides.setdefault(item.get("ContentType", ""), item.get("PartName", ""))
+            defaults = {item.get("ContentType") for item in types.iter(f"{_CONTENT_TYPES}Default")}
+        workbook = next((overrides[kind] for kind in _WORKBOOK_TYPES if overrides.get(kind)), None)
+        if workbook is None and defaults & set(_WORKBOOK_TYPES):
+            workbook = "/xl/workbook.xml"
+        if workbook is None:
+            raise WorkbookError("文件不是有效的 Excel 工作簿（缺少工作簿部件）。")
+        workbook = workbook.lstrip("/")
+        shared = overrides.get(_SHARED_STRINGS_TYPE)
+        names = set(archive.namelist())
+        if workbook not in names:
+            raise WorkbookError("文件不是有效的 Excel 工作簿（缺少 xl/workbook.xml）。")
+        folder, base = posixpath.split(workbook)
+        root = _parse_xml(_small_part(archive, workbook))
+        rels_xml = _small_part(archive, posixpath.join(folder, "_rels", base + ".rels"))
+        relations = _parse_xml(rels_xml) if rels_xml else []
+        targets = {}
+        for rel in relations:
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            targets[rel.get("Id")] = posixpath.normpath(part)
+        sheets = {}
+        refs = []
+        for sheet in root.iter(f"{_MAIN}sheet"):
+            part = targets.get(sheet.get(_RELATIONSHIP_ID))
+            if part in names:
+                sheets.setdefault(part, sheet.get("name", ""))
+                refs.append(part)
+        return cls(
+            workbook=workbook,
+            sheets=sheets,
+            sheet_refs=refs,
+            shared_strings=shared.lstrip("/") if shared else None,
+        )
+
+    def label(self, part: str) -> str:
+        if part == self.workbook:
+            return "工作簿"
+        if part in self.sheets:
+            return f"工作表“{self.sheets[part]}”"
+        return f"工作簿部件 {_short(part)} "
+
+    def check(self, sheets: dict[str, _PartCounts], others: _PartCounts) -> None:
+        """Bounds over the whole workbook: openpyxl reads a part once for each
+        <sheet> naming it, so the cells are summed over those."""
+        if len(self.sheet_refs) > MAX_SHEETS:
+            raise WorkbookError(
+                f"工作簿的工作表过多（{len(self.sheet_refs)} 个，上限 {MAX_SHEETS} 个），拒绝读取。"
+            )
+        cells = sum(
+            sheets[part].cells + sheets[part].merged_cells + sheets[part].hyperlink_cells
+            for part in self.sheet_refs
+        )
+        if cells > MAX_CELLS:
+            raise WorkbookError(
+                f"工作簿的单元格过多（共 {cells} 个，上限 {MAX_CELLS} 个），拒绝读取。"
+            )
+        elements = others.elements + sum(sheets[part].elements for part in self.sheet_refs)
+        if elements > MAX_ELEMENTS:
+            raise WorkbookError(
+                f"工作簿的 XML 元素过多（共 {elements} 个，上限 {MAX_ELEMENTS} 个），拒绝读取。"
+            )
 
 
 def _load(data):
@@ -1068,19 +1432,25 @@ class _Where:
 
 
 class _SheetReader:
-    """Reads one worksheet against the layout; every problem is a WorkbookError
-    naming this sheet and the cell."""
+    """Reads one worksheet against the layout. A moved header or a missing
+    fixed row raises a WorkbookError at once (the cells after it cannot be
+    located); a bad value is added to `problems` and read as empty, so one
+    upload lists every bad cell."""
 
-    def __init__(self, sheet: Worksheet, where: dict[str, _Where]):
+    def __init__(self, sheet: Worksheet, where: dict[str, _Where], problems: list):
         self.ws = sheet
         self.name = sheet.title
         self.where = where
+        self.problems = problems
         max_rows = _setting("PERFEVAL_XLSX_MAX_ROWS", DEFAULT_MAX_ROWS)
         if sheet.max_row > max_rows:
             raise WorkbookError(f"有 {sheet.max_row} 行，超过上限 {max_rows} 行。", self.name)
 
     def fail(self, coord, message):
         raise WorkbookError(message, sheet=self.name, cell=coord)
+
+    def problem(self, coord, message):
+        self.problems.append(WorkbookProblem(message, self.name, coord))
 
     def value(self, coord):
         return self.ws[coord].value
@@ -1102,11 +1472,15 @@ class _SheetReader:
                 self.fail(ref, "表头的合并单元格缺失或被移动（请勿合并、拆分或移动表头单元格）。")
 
     def _cell(self, coord, label, instead):
+        """The cell, or None (a problem noted) when it holds a formula or an
+        error value."""
         cell = self.ws[coord]
         if cell.data_type == "f" or isinstance(cell.value, ArrayFormula | DataTableFormula):
-            self.fail(coord, f"{label}含公式，请改为{instead}。")
+            self.problem(coord, f"{label}含公式，请改为{instead}。")
+            return None
         if cell.data_type == "e":
-            self.fail(coord, f"{label}为错误值 {cell.value}，请改为{instead}。")
+            self.problem(coord, f"{label}为错误值 {cell.value}，请改为{instead}。")
+            return None
         return cell
 
     def is_blank(self, coord):
@@ -1117,9 +1491,9 @@ class _SheetReader:
         """A text cell as str ("" when empty). Numbers and dates typed into a
         text cell are read as they are shown."""
         cell = self._cell(coord, label, "文字")
-        value = cell.value
         if path is not None:
             self.where[path] = _Where(self.name, coord)
+        value = cell.value if cell is not None else None
         if value is None:
             return ""
         if isinstance(value, str):
@@ -1135,11 +1509,13 @@ class _SheetReader:
         if isinstance(value, int | float | Decimal):
             number = _to_decimal(value)
             if number is None:
-                self.fail(coord, f"{label}不是有效的数值。")
+                self.problem(coord, f"{label}不是有效的数值。")
+                return ""
             if "%" in (cell.number_format or ""):
                 return _plain(number * 100) + "%"
             return _plain(number)
-        self.fail(coord, f"{label}无法识别，请改为文字。")
+        self.problem(coord, f"{label}无法识别，请改为文字。")
+        return ""
 
     def amount(self, coord, label, path, *, allow_negative=False):
         """An amount (万元, 分值, 得分, ㎡) as a decimal string, or None when
@@ -1148,9 +1524,11 @@ class _SheetReader:
         if number is None:
             return None
         if number != quantize(number):
-            self.fail(coord, f"{label}最多两位小数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}最多两位小数，实际为 {_plain(number)}。")
+            return None
         if number < 0 and not allow_negative:
-            self.fail(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+            return None
         return str(quantize(number))
 
     def count(self, coord, label, path):
@@ -1159,36 +1537,44 @@ class _SheetReader:
         if number is None:
             return None
         if number != number.to_integral_value():
-            self.fail(coord, f"{label}应为整数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}应为整数，实际为 {_plain(number)}。")
+            return None
         if number < 0:
-            self.fail(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+            return None
         return int(number)
 
     def _number(self, coord, label, path):
+        """The cell's number, or None when it is empty or bad (a problem noted)."""
         cell = self._cell(coord, label, "数值")
         self.where[path] = _Where(self.name, coord)
-        value = cell.value
+        value = cell.value if cell is not None else None
         if value is None:
             return None
+        number = None
         if isinstance(value, bool):
-            self.fail(coord, f"{label}不是数字（逻辑值 {value}）。")
-        if isinstance(value, datetime | date | time | timedelta):
-            self.fail(coord, f"{label}不是数字（单元格为日期或时间）。")
-        if isinstance(value, str):
+            self.problem(coord, f"{label}不是数字（逻辑值 {value}）。")
+        elif isinstance(value, datetime | date | time | timedelta):
+            self.problem(coord, f"{label}不是数字（单元格为日期或时间）。")
+        elif isinstance(value, str):
             text = value.strip()
             if not text:
                 return None
-            if not _NUMBER_TEXT.fullmatch(text):
-                self.fail(coord, f"{label}不是数字：“{_short(value)}”。")
-            number = Decimal(text)
+            if _NUMBER_TEXT.fullmatch(text):
+                number = Decimal(text)
+            else:
+                self.problem(coord, f"{label}不是数字：“{_short(value)}”。")
         elif isinstance(value, int | float | Decimal):
             number = _to_decimal(value)
             if number is None:
-                self.fail(coord, f"{label}不是有效的数值。")
+                self.problem(coord, f"{label}不是有效的数值。")
         else:
-            self.fail(coord, f"{label}不是数字。")
+            self.problem(coord, f"{label}不是数字。")
+        if number is None:
+            return None
         if abs(number) >= MAX_AMOUNT:
-            self.fail(coord, f"{label}数值过大：{_short(value)}。")
+            self.problem(coord, f"{label}数值过大：{_short(value)}。")
+            return None
         # "-0" would read back as "-0.00".
         return abs(number) if number == 0 else number
 
@@ -1224,7 +1610,10 @@ def document_from_workbook(
     Refused, with a WorkbookError naming the sheet and cell where there is one:
     files over settings.PERFEVAL_XLSX_MAX_BYTES (10 MB); .xls and encrypted
     files; anything not a zip; more than PERFEVAL_XLSX_MAX_UNCOMPRESSED_BYTES
-    (50 MB) declared uncompressed size; macros (.xlsm) and .xlsb; XML with
+    (50 MB) declared uncompressed size; an encrypted, damaged (deflate, CRC,
+    size) or not deflated zip entry; more of any part, sheet, cell, merged,
+    hyperlink or comment range, validation, conditional format, defined name
+    or XML element than the MAX_* bounds; macros (.xlsm) and .xlsb; XML with
     entity declarations (billion laughs, external entities); a sheet with more
     than PERFEVAL_XLSX_MAX_ROWS (5000) rows; another layout version; a missing
     sheet; header cells or header merges that moved (inserted or deleted
@@ -1232,7 +1621,10 @@ def document_from_workbook(
     error value in an input cell; text in a number cell; more than 2 decimals;
     a negative amount (except 部门基本支出预算调整); and whatever the
     `perfeval-filing/1` reader refuses (missing 一级指标 or names, too long
-    texts, a bad date, 分值/得分 on a 不适用 row).
+    texts, a bad date, 分值/得分 on a 不适用 row, more rows, projects or table
+    text than services/limits.py allows). Bad values are all
+    collected: the error's `problems` list every one, by sheet, row and
+    column; a refusal about the file or its layout is a single problem.
 
     Empty rows are ignored; computed cells are ignored. Nothing is written:
     the caller saves the document (e.g. with `filing_import(replace=True)`)
@@ -1259,34 +1651,55 @@ def document_from_workbook(
             raise WorkbookError("应为普通工作表。", name)
 
     where: dict[str, _Where] = {}
+    problems: list[WorkbookProblem] = []
     raw = {
         "format": "perfeval-filing/1",
         "fiscal_year": year,
         "department": {"name": department_name, "jurisdiction": jurisdiction_name},
     }
     _read_profile(
-        _SheetReader(workbook[SHEET_PROFILE], where),
+        _SheetReader(workbook[SHEET_PROFILE], where, problems),
         raw,
         department_name=department_name,
         jurisdiction_name=jurisdiction_name,
         year=year,
     )
-    _read_funds(_SheetReader(workbook[SHEET_FUNDS], where), raw)
-    _read_basic(_SheetReader(workbook[SHEET_BASIC], where), raw, year)
-    _read_score(_SheetReader(workbook[SHEET_SCORE], where), raw)
+    _read_funds(_SheetReader(workbook[SHEET_FUNDS], where, problems), raw)
+    _read_basic(_SheetReader(workbook[SHEET_BASIC], where, problems), raw, year)
+    _read_score(_SheetReader(workbook[SHEET_SCORE], where, problems), raw)
     raw["projects"] = []
     for sheet in _project_sheets(workbook):
-        project = _read_project(_SheetReader(sheet, where), f"projects[{len(raw['projects'])}]")
+        reader = _SheetReader(sheet, where, problems)
+        project = _read_project(reader, f"projects[{len(raw['projects'])}]")
         if project is not None:
             raw["projects"].append(project)
 
     try:
-        return document_from_json(raw)
+        document = document_from_json(raw)
     except DocumentError as error:
-        place = _place(where, error.path)
-        if place is None:
-            raise WorkbookError(error.message) from None
-        raise WorkbookError(error.message, place.sheet, place.cell) from None
+        # A cell already refused was read as empty; what the JSON reader says
+        # of that emptiness (e.g. 缺少一级指标) would name the same cell twice.
+        refused = {(problem.sheet, problem.cell) for problem in problems}
+        for problem in error.problems:
+            place = _place(where, problem.path)
+            found = WorkbookProblem(problem.message, *((place.sheet, place.cell) if place else ()))
+            if (found.sheet, found.cell) not in refused or found.sheet is None:
+                problems.append(found)
+    if problems:
+        order = {name: index for index, name in enumerate(workbook.sheetnames)}
+        raise WorkbookError.of(sorted(problems, key=lambda problem: _reading_order(problem, order)))
+    return document
+
+
+def _reading_order(problem, sheet_order):
+    """Whole-file problems first, then by sheet, row and column."""
+    if problem.sheet is None:
+        return (-1, 0, 0)
+    row, column = 0, 0
+    match = re.match(r"([A-Z]+)(\d+)", problem.cell or "")
+    if match:
+        row, column = int(match.group(2)), column_index_from_string(match.group(1))
+    return (sheet_order.get(problem.sheet, len(sheet_order)), row, column)
 
 
 def _place(where, path):
@@ -1395,6 +1808,7 @@ def _read_basic(r, raw, year):
     for key in _BASIC_HEAD_KEYS:
         rows[key] = _read_basic_row(r, row, key, headers)
         row += 1
+    _table_at(r, "basic_data.project_items", f"A{row}")
     tail = _find_rows(r, row, [_BASIC_LABELS[key][0] for key in _BASIC_TAIL_KEYS[:2]])
     items = []
     for item_row in range(row, tail):
@@ -1413,6 +1827,8 @@ def _read_basic(r, raw, year):
     r.expect(f"A{row}", _BUILDINGS_LABEL)
     for column, header, _ in _BUILDING_COLUMNS:
         r.expect(f"{column}{row}", header)
+    # Where a refusal of the whole list (too many rows, limits.py) points.
+    _table_at(r, "basic_data.buildings", f"A{row}")
     austerity = _find_rows(r, row + 1, [_AUSTERITY_LABEL])
     buildings = []
     for building_row in range(row + 1, austerity):
@@ -1545,7 +1961,12 @@ def _expect_indicator_headers(r, header_row):
         r.expect(f"{column}{header_row}", header)
 
 
+def _table_at(r, path, coord):
+    r.where[path] = _Where(r.name, coord)
+
+
 def _read_indicators(r, header_row, path):
+    _table_at(r, path, f"A{header_row}")
     total = _find_rows(r, header_row + 1, [_TOTAL_LABEL])
     inputs = [column for column, _, key in _INDICATOR_COLUMNS if key and key != "applicable"]
     indicators = []
@@ -1566,7 +1987,7 @@ def _read_indicators(r, header_row, path):
                 indicator[key] = r.amount(coord, header, f"{row_path}.{key}")
         applicable = r.text(f"J{row}", "是否适用", f"{row_path}.applicable").strip()
         if applicable not in ("", APPLICABLE, NOT_APPLICABLE):
-            r.fail(
+            r.problem(
                 f"J{row}",
                 f"是否适用应为“{APPLICABLE}”或“{NOT_APPLICABLE}”，实际为“{_short(applicable)}”。",
             )
@@ -1574,7 +1995,10 @@ def _read_indicators(r, header_row, path):
         if not indicator["applicable"]:
             for column, key, header in (("G", "weight", "分值"), ("H", "score", "得分")):
                 if indicator[key] is not None:
-                    r.fail(f"{column}{row}", f"不适用的指标不能填写{header}，请清空或改为“适用”。")
+                    r.problem(
+                        f"{column}{row}", f"不适用的指标不能填写{header}，请清空或改为“适用”。"
+                    )
+                    indicator[key] = None
         indicators.append(indicator)
     return indicators
 
@@ -1803,10 +2227,8 @@ _FINDINGS_COLUMNS = (
     ("行政区划", 16, TEXT_FORMAT),
     ("预算部门", 28, TEXT_FORMAT),
     ("类型", 8, TEXT_FORMAT),
-    ("代码", 22, TEXT_FORMAT),
     ("说明", 60, TEXT_FORMAT),
     ("位置", 40, TEXT_FORMAT),
-    ("路径", 28, TEXT_FORMAT),
 )
 
 
@@ -1846,14 +2268,15 @@ def summary_workbook(*, jurisdictions, fiscal_year: FiscalYear) -> bytes:
 
     Sheet 部门汇总: one row per department of `jurisdictions` (a queryset or
     list of Jurisdiction), those without a filing included as 未开始, with
-    status, 全年预算数, 全年执行数, 执行率, 总分, 等次 and the numbers of errors
-    and warnings. Sheet 检查结果: every error and warning of every filing with
-    department, kind, code, message and where it is (in the workbook's words
-    and as a document path). Each filing is scored and validated afresh with
-    its scoring template, so both sheets agree with the filing pages. Texts
-    are written as text cells (never formulas). The caller passes only the
-    jurisdictions the user reviews.
+    status, 全年预算数, 全年执行数, 执行率, 总分, 等次 (未完成 while parts are
+    missing, as on the filing pages) and the numbers of errors and warnings.
+    Sheet 检查结果: every error and warning of every filing with department,
+    kind, message and where it is, in the workbook's words. Each filing is
+    scored and validated afresh with its scoring template, so both sheets agree
+    with the filing pages. Texts are written as text cells (never formulas).
+    The caller passes only the jurisdictions the user reviews.
     """
+
     departments = list(
         Department.objects.filter(jurisdiction__in=jurisdictions)
         .select_related("jurisdiction")
@@ -1891,6 +2314,7 @@ def summary_workbook(*, jurisdictions, fiscal_year: FiscalYear) -> bytes:
             data=document_to_dict(document=document),
         )
         error_count = sum(1 for finding in findings if finding.kind == ERROR)
+        unfinished = document_missing_parts(document=document, findings=findings)
         values = [
             number,
             *names,
@@ -1900,7 +2324,7 @@ def summary_workbook(*, jurisdictions, fiscal_year: FiscalYear) -> bytes:
             document.funds.executed,
             score.execution_rate,
             score.total_score,
-            score.grade or "",
+            GRADE_INCOMPLETE if unfinished else score.grade or "",
             error_count,
             len(findings) - error_count,
         ]
@@ -1910,10 +2334,8 @@ def summary_workbook(*, jurisdictions, fiscal_year: FiscalYear) -> bytes:
                 finding_row - 2,
                 *names,
                 finding.kind_label,
-                finding.code,
                 finding.message,
                 finding.place,
-                finding.where,
             ]
             _table_row(problems, finding_row, _FINDINGS_COLUMNS, values)
             finding_row += 1

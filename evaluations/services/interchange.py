@@ -2,9 +2,10 @@
 
 Reading is strict: an unknown key, a wrong type or an impossible value is a
 `DocumentError` naming the JSON path of the bad value, because a typo in a file
-from another system must never silently drop data. Reading does not judge the
-filing itself (a missing 实际完成值, scores that do not add up): such a filing
-imports as a draft and the validation service points at what is wrong.
+from another system must never silently drop data. Every bad value of a file
+is collected into one DocumentError, so whoever fixes the file fixes it once.
+Reading does not judge the filing itself (a missing 实际完成值, scores that do
+not add up): such a filing imports as a draft and the validation service points at what is wrong.
 
 Called by the `filing_import`, `filing_export` and `load_demo` commands, and by
 anything else that moves a whole filing in or out (an upload view, an archive).
@@ -12,6 +13,7 @@ anything else that moves a whole filing in or out (an upload view, an archive).
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -19,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
 from departments.models import Department, Jurisdiction
+from departments.selectors import jurisdictions_reviewed_by, user_is_admin
 from evaluations.models import (
     BasicDataRow,
     Building,
@@ -41,6 +44,15 @@ from evaluations.services.document import (
     quantize,
 )
 from evaluations.services.filings import filing_create
+from evaluations.services.limits import (
+    MAX_BUILDINGS,
+    MAX_INDICATOR_ROWS,
+    MAX_PROJECT_ITEMS,
+    MAX_PROJECTS,
+    count_problem,
+    document_check_limits,
+    indicator_table,
+)
 from evaluations.services.scoring import document_score
 from evaluations.services.summary import RowKeys, filing_summary_refresh
 from evaluations.services.validation import document_validate
@@ -49,9 +61,6 @@ from evaluations.validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 FORMAT = "perfeval-filing/1"
 DEFAULT_TEMPLATE_NAME = "默认评分模板"
 
-# Positions are PositiveSmallIntegerFields; a real table has a few dozen rows,
-# so the cap only stops a runaway or hostile file.
-MAX_ROWS = 1000
 # DecimalField(max_digits=14, decimal_places=2) leaves 12 digits before the point.
 MAX_AMOUNT = Decimal(10) ** 12
 # PositiveIntegerField's upper bound on PostgreSQL.
@@ -78,17 +87,86 @@ _JSON_MESSAGES = {
 }
 
 
-class DocumentError(Exception):
+# An import lists this many problems; beyond them it says how many more there
+# are. Fifty fill a page and are more than any officer fixes in one sitting.
+LISTED_PROBLEMS = 50
+
+
+def problems_listed(problems: list) -> tuple[list, int]:
+    """The problems an import shows, and how many more it leaves unlisted."""
+    return problems[:LISTED_PROBLEMS], max(0, len(problems) - LISTED_PROBLEMS)
+
+
+class ProblemsError(Exception):
+    """An import refused for every one of its `problems` (set by the subclass),
+    listed the same way whether the file was JSON or a workbook."""
+
+    problems: list
+
+    def listed(self) -> tuple[list, int]:
+        """The problems an import shows, and how many more it leaves unlisted."""
+        return problems_listed(self.problems)
+
+    def __str__(self):
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        shown, more = self.listed()
+        lines = [f"共 {len(self.problems)} 处问题：", *(str(problem) for problem in shown)]
+        if more:
+            lines.append(f"另有 {more} 处未列出。")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad value: its JSON path and what is wrong, in Chinese."""
+
+    path: str
+    message: str
+
+    def __str__(self):
+        return f"{self.path}: {self.message}"
+
+
+class DocumentError(ProblemsError):
     """A filing document that cannot be read or saved.
 
-    `path` points at the bad value ("indicators[3].weight", "funds.by_source.other",
-    "$" for the whole file); `message` says what is wrong, in Chinese.
+    `problems` lists every bad value found, in document order, each with its
+    path ("indicators[3].weight", "funds.by_source.other", "$" for the whole
+    file) and message in Chinese; `path` and `message` are the first one's.
     """
 
-    def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
+    def __init__(self, path: str, message: str, *, problems: list[Problem] | None = None):
+        self.problems = problems or [Problem(path, message)]
+        self.path = self.problems[0].path
+        self.message = self.problems[0].message
+        super().__init__(str(self))
+
+    @classmethod
+    def of(cls, problems: list[Problem]) -> "DocumentError":
+        return cls(problems[0].path, problems[0].message, problems=problems)
+
+
+class _Problems:
+    """Collects the DocumentErrors of the parts of a value, so one reading
+    reports every bad value rather than the first."""
+
+    def __init__(self):
+        self.found: list[Problem] = []
+
+    def read(self, read, value, path):
+        try:
+            return read(value, path)
+        except DocumentError as error:
+            self.found.extend(error.problems)
+            return None
+
+    def add(self, path, message):
+        self.found.append(Problem(path, message))
+
+    def raise_any(self):
+        if self.found:
+            raise DocumentError.of(self.found)
 
 
 # Reading -----------------------------------------------------------------------
@@ -155,33 +233,90 @@ def document_from_bytes(data: bytes) -> FilingDocument:
     return document_from_json(raw)
 
 
+# A lone UTF-16 surrogate ("\ud800" in a file) cannot be stored as UTF-8 text,
+# and PostgreSQL refuses NUL in text and in the audit log's JSON: both would
+# fail at the database, long after the file was declared good.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _visible(text):
+    """`text` with every NUL or lone surrogate written as its \\uXXXX escape,
+    so that a message or path quoting it can itself be shown and stored."""
+    return _UNSTORABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _unstorable_characters(raw, path, problems):
+    """Add a problem for every key or string of `raw` holding NUL or a lone
+    surrogate, and return `raw` with those characters made visible, so that
+    the rest of the reading can still report the file's other problems."""
+    if isinstance(raw, str):
+        if not _UNSTORABLE.search(raw):
+            return raw
+        found = sorted({f"\\u{ord(c):04x}" for c in _UNSTORABLE.findall(raw)})
+        problems.add(
+            path or "$",
+            f"文字中有无法保存的字符 {'、'.join(found)}（空字符或不成对的代理项），请删除。",
+        )
+        return _visible(raw)
+    if isinstance(raw, list):
+        return [
+            _unstorable_characters(item, f"{path}[{index}]", problems)
+            for index, item in enumerate(raw)
+        ]
+    if isinstance(raw, dict):
+        pairs = []
+        for key, value in raw.items():
+            if _UNSTORABLE.search(key):
+                shown = _visible(key)
+                problems.add(
+                    _join(path, shown), "键名中有无法保存的字符（空字符或不成对的代理项）。"
+                )
+                key = shown
+            pairs.append((key, _unstorable_characters(value, _join(path, key), problems)))
+        cleaned = _object_pairs(pairs)
+        cleaned.duplicates = (*getattr(raw, "duplicates", ()), *cleaned.duplicates)
+        return cleaned
+    return raw
+
+
 def document_from_json(raw: dict) -> FilingDocument:
     """Check a parsed JSON document strictly and return its dataclass form.
 
     Missing keys and null mean "not filled in"; "" for an amount is null too.
     `computed` (written on export) is ignored. Whether `template` names an
     existing scoring template is checked by `filing_import`, which needs the
-    database. Raises DocumentError naming the path of the first bad value.
+    database. Raises DocumentError listing every bad value with its path.
     """
-    obj = _fields(raw, "", _TOP_LEVEL_KEYS)
+    problems = _Problems()
+    raw = _unstorable_characters(raw, "", problems)
+    obj = _fields(raw, "", _TOP_LEVEL_KEYS, problems)
     if "format" not in obj:
-        raise DocumentError("format", f"缺少格式标识，应为 “{FORMAT}”。")
-    if obj["format"] != FORMAT:
-        raise DocumentError("format", f"不支持的格式 {_show(obj['format'])}，应为 “{FORMAT}”。")
-    return FilingDocument(
-        fiscal_year=_non_null(_year, "缺少年度。")(obj.get("fiscal_year"), "fiscal_year"),
-        department=_non_null(_DEPARTMENT, "缺少预算部门。")(obj.get("department"), "department"),
-        template=_template_name(obj.get("template"), "template"),
-        profile=_PROFILE(obj.get("profile"), "profile"),
-        staffing=_STAFFING(obj.get("staffing"), "staffing"),
-        funds=_FUNDS(obj.get("funds"), "funds"),
-        basic_data=_BASIC_DATA(obj.get("basic_data"), "basic_data"),
-        overall_goal=_GOAL(obj.get("overall_goal"), "overall_goal"),
-        indicators=_INDICATORS(obj.get("indicators"), "indicators"),
-        projects=_PROJECTS(obj.get("projects"), "projects"),
-        report=_REPORT(obj.get("report"), "report"),
-        contact=_CONTACT(obj.get("contact"), "contact"),
-    )
+        problems.add("format", f"缺少格式标识，应为 “{FORMAT}”。")
+    elif obj["format"] != FORMAT:
+        problems.add("format", f"不支持的格式 {_show(obj['format'])}，应为 “{FORMAT}”。")
+    parts = {
+        "fiscal_year": _non_null(_year, "缺少年度。"),
+        "department": _non_null(_DEPARTMENT, "缺少预算部门。"),
+        "template": _template_name,
+        "profile": _PROFILE,
+        "staffing": _STAFFING,
+        "funds": _FUNDS,
+        "basic_data": _BASIC_DATA,
+        "overall_goal": _GOAL,
+        "indicators": _INDICATORS,
+        "projects": _PROJECTS,
+        "report": _REPORT,
+        "contact": _CONTACT,
+    }
+    values = {key: problems.read(read, obj.get(key), key) for key, read in parts.items()}
+    problems.raise_any()
+    document = FilingDocument(**values)
+    # The bounds only the whole filing shows (rows and table text of all its
+    # tables); the same check refuses a page save, so every path agrees.
+    too_large = document_check_limits(document)
+    if too_large:
+        raise DocumentError.of([Problem(problem.path, problem.message) for problem in too_large])
+    return document
 
 
 def _join(path, key):
@@ -221,18 +356,18 @@ def _shorten(text, length=30):
     return f"{text[:length]}…" if len(text) > length else text
 
 
-def _fields(raw, path, allowed):
-    """`raw` must be an object holding only `allowed` keys, each once."""
+def _fields(raw, path, allowed, problems):
+    """`raw` must be an object holding only `allowed` keys, each once; every
+    unknown or repeated key is added to `problems`."""
     if not isinstance(raw, dict):
         raise DocumentError(path or "$", f"应为对象 {{…}}，实际为{_type_name(raw)}。")
     for key in raw:
         if key not in allowed:
-            raise DocumentError(
+            problems.add(
                 _join(path, key), f"未知的键（拼写错误？），此处允许：{'、'.join(allowed)}。"
             )
-    duplicates = getattr(raw, "duplicates", ())
-    if duplicates:
-        raise DocumentError(_join(path, duplicates[0]), "键重复出现。")
+    for key in dict.fromkeys(getattr(raw, "duplicates", ())):
+        problems.add(_join(path, key), "键重复出现。")
     return raw
 
 
@@ -251,8 +386,6 @@ def _text(limit=MAX_TEXT_LENGTH, *, required=None):
             raise DocumentError(path, f"应为文字（字符串）或 null，实际为{_type_name(value)}。")
         if required and not value.strip():
             raise DocumentError(path, required)
-        if "\x00" in value:
-            raise DocumentError(path, "文字中不能包含空字符 \\u0000。")
         if len(value) > limit:
             raise DocumentError(path, f"文字过长：最多 {limit} 个字符，当前 {len(value)} 个。")
         return value
@@ -355,23 +488,37 @@ def _record(cls, spec, *, nullable=False):
     def parse(value, path):
         if value is None:
             return None if nullable else cls()
-        obj = _fields(value, path, tuple(spec))
-        return cls(**{key: read(obj.get(key), _join(path, key)) for key, read in spec.items()})
+        problems = _Problems()
+        obj = _fields(value, path, tuple(spec), problems)
+        values = {
+            key: problems.read(read, obj.get(key), _join(path, key)) for key, read in spec.items()
+        }
+        problems.raise_any()
+        return cls(**values)
 
     return parse
 
 
-def _rows(read_item):
-    """A parser for an array of rows, each read by `read_item`; null is []."""
+def _rows(read_item, *, limit, what, unit="行"):
+    """A parser for an array of at most `limit` rows, each read by `read_item`;
+    null is []. `what` names the rows (a text, or a function of the path) in
+    the message of a longer array, which is refused before any row is read."""
 
     def parse(value, path):
         if value is None:
             return []
         if not isinstance(value, list):
             raise DocumentError(path, f"应为数组 […]，实际为{_type_name(value)}。")
-        if len(value) > MAX_ROWS:
-            raise DocumentError(path, f"最多 {MAX_ROWS} 行，实际 {len(value)} 行。")
-        return [read_item(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        name = what(path) if callable(what) else what
+        too_many = count_problem(path, name, len(value), limit, unit)
+        if too_many:
+            raise DocumentError(too_many.path, too_many.message)
+        problems = _Problems()
+        rows = [
+            problems.read(read_item, item, f"{path}[{index}]") for index, item in enumerate(value)
+        ]
+        problems.raise_any()
+        return rows
 
     return parse
 
@@ -381,12 +528,18 @@ def _basic_rows(value, path):
     rows = {key: doc.Columns() for key in BASIC_ROW_KEYS}
     if value is None:
         return rows
-    obj = _fields(value, path, BASIC_ROW_KEYS)
+    problems = _Problems()
+    obj = _fields(value, path, BASIC_ROW_KEYS, problems)
     for key, row in obj.items():
+        if key not in rows:
+            continue
         read = _signed_amount if key in NEGATIVE_ALLOWED_ROWS else _amount
-        rows[key] = _record(doc.Columns, {"prior_final": read, "budget": read, "final": read})(
-            row, _join(path, key)
+        rows[key] = problems.read(
+            _record(doc.Columns, {"prior_final": read, "budget": read, "final": read}),
+            row,
+            _join(path, key),
         )
+    problems.raise_any()
     return rows
 
 
@@ -411,12 +564,14 @@ def _indicator(value, path):
     # A 不适用 row counts neither in 总分 nor in 满分; a number on it would be
     # dropped or misread, so the file must say what it means.
     if not indicator.applicable:
+        problems = _Problems()
         for name in ("weight", "score"):
             if getattr(indicator, name) is not None:
-                raise DocumentError(
+                problems.add(
                     _join(path, name),
                     "不适用（applicable: false）的指标不能填写分值或得分，应为 null。",
                 )
+        problems.raise_any()
     return indicator
 
 
@@ -464,7 +619,7 @@ _INDICATOR_ROW = _record(
         "actual": _text(_limit(Indicator, "actual")),
         "weight": _amount,
         "score": _amount,
-        "deviation": _text(),
+        "deviation": _text(_limit(Indicator, "deviation")),
         "applicable": _applicable,
     },
 )
@@ -511,7 +666,9 @@ _BASIC_DATA = _record(
                     },
                 ),
                 "项目支出明细行不能为 null。",
-            )
+            ),
+            limit=MAX_PROJECT_ITEMS,
+            what="附件1 项目支出明细行数",
         ),
         "buildings": _rows(
             _non_null(
@@ -526,13 +683,33 @@ _BASIC_DATA = _record(
                     },
                 ),
                 "楼堂馆所行不能为 null。",
-            )
+            ),
+            limit=MAX_BUILDINGS,
+            what="附件1 楼堂馆所行数",
         ),
         "austerity_measures": _text(),
     },
 )
-_GOAL = _record(doc.Goal, {"expected": _text(), "actual": _text()})
-_INDICATORS = _rows(_non_null(_indicator, "指标行不能为 null。"))
+_GOAL = _record(
+    doc.Goal,
+    {
+        "expected": _text(_limit(Filing, "goal_expected")),
+        "actual": _text(_limit(Filing, "goal_actual")),
+    },
+)
+_PROJECT_INDEX = re.compile(r"projects\[(\d+)\]")
+
+
+def _indicator_rows_name(path):
+    match = _PROJECT_INDEX.match(path)
+    return f"{indicator_table(int(match.group(1)) if match else None)} 绩效指标行数"
+
+
+_INDICATORS = _rows(
+    _non_null(_indicator, "指标行不能为 null。"),
+    limit=MAX_INDICATOR_ROWS,
+    what=_indicator_rows_name,
+)
 _PROJECTS = _rows(
     _non_null(
         _record(
@@ -556,7 +733,10 @@ _PROJECTS = _rows(
             },
         ),
         "项目表不能为 null。",
-    )
+    ),
+    limit=MAX_PROJECTS,
+    what="附件3 项目数",
+    unit="个",
 )
 _REPORT = _record(doc.Report, dict.fromkeys(REPORT_KEYS, _text()))
 _CONTACT = _record(
@@ -925,21 +1105,38 @@ def _default_template():
 
 
 @transaction.atomic
-def filing_import(*, document: FilingDocument, replace: bool = False) -> Filing:
+def filing_import(*, document: FilingDocument, replace: bool = False, actor=None) -> Filing:
     """Save `document` (as read by `document_from_json`) as a filing.
 
-    Creates the jurisdiction, the department (by name within the jurisdiction)
-    and the fiscal year (open, with the default template) when missing; a new
-    filing starts as a draft. An existing filing of the department for the year
-    is refused unless `replace`, and even then only while it is a draft or
-    returned: every part is rewritten and its version goes up by one; its
-    status is left alone (only the workflow service changes it).
+    A new filing starts as a draft. An existing filing of the department for
+    the year is refused unless `replace`; then every part is rewritten and its
+    version goes up by one; its status is left alone (only the workflow
+    service changes it).
+
+    `actor` is the signed-in user of a web import (a reviewer or an
+    administrator). Such an import stays within a reviewer's rights: only a
+    department of a jurisdiction the actor reviews; the jurisdiction,
+    department and fiscal year must exist (administrators create them in the
+    admin, a file never does); and `replace` overwrites only a returned
+    filing (已退回), never one its department may be editing (草稿) or one
+    under review. Without `actor` the caller is the server itself (the
+    `filing_import` command run by an administrator, `load_demo`, the workbook
+    import that checked the officer's rights): it creates the missing
+    jurisdiction, department and fiscal year (open, with the default
+    template), and `replace` overwrites a draft or a returned filing.
 
     Everything is checked before anything is written, and all of it happens in
     one transaction. Raises DocumentError ("template" for an unknown scoring
-    template, "$" for a refused overwrite). Called by the import command and
-    `load_demo`; the caller checks the user may write the department's filing.
+    template, "department.jurisdiction", "department.name" or "fiscal_year"
+    for what the actor may not use or that is missing, "$" for a refused
+    overwrite, or the path of a bound of services/limits.py the document
+    exceeds).
     """
+    # A document built in Python (load_demo, a script) has not been through
+    # the reader: the write itself refuses a filing too large to serve.
+    too_large = document_check_limits(document)
+    if too_large:
+        raise DocumentError.of([Problem(problem.path, problem.message) for problem in too_large])
     template = None
     if document.template is not None:
         template = ScoringTemplate.objects.filter(name=document.template).first()
@@ -956,10 +1153,18 @@ def filing_import(*, document: FilingDocument, replace: bool = False) -> Filing:
         )
         .first()
     )
+    if actor is not None:
+        _check_import_rights(document=document, actor=actor, filing=filing)
     if filing is not None:
         if not replace:
             raise DocumentError(
                 "$", f"{label}已存在；如需覆盖，请选择覆盖导入（命令行加 --replace）。"
+            )
+        if actor is not None and filing.status != Filing.Status.RETURNED:
+            raise DocumentError(
+                "$",
+                f"{label}状态为“{filing.get_status_display()}”：导入只能覆盖已退回的自评；"
+                "草稿可能正由部门填写，已报送/已审核/已公开的需先退回。",
             )
         if not filing.is_editable:
             raise DocumentError(
@@ -969,16 +1174,25 @@ def filing_import(*, document: FilingDocument, replace: bool = False) -> Filing:
             )
         filing.version += 1
     else:
-        jurisdiction, _ = Jurisdiction.objects.get_or_create(name=document.department.jurisdiction)
-        department, _ = Department.objects.get_or_create(
-            jurisdiction=jurisdiction,
-            name=document.department.name,
-            defaults={"code": document.department.code},
-        )
-        fiscal_year, _ = FiscalYear.objects.get_or_create(
-            year=document.fiscal_year,
-            defaults={"is_open": True, "default_template": _default_template()},
-        )
+        if actor is None:
+            jurisdiction, _ = Jurisdiction.objects.get_or_create(
+                name=document.department.jurisdiction
+            )
+            department, _ = Department.objects.get_or_create(
+                jurisdiction=jurisdiction,
+                name=document.department.name,
+                defaults={"code": document.department.code},
+            )
+            fiscal_year, _ = FiscalYear.objects.get_or_create(
+                year=document.fiscal_year,
+                defaults={"is_open": True, "default_template": _default_template()},
+            )
+        else:
+            department = Department.objects.get(
+                jurisdiction__name=document.department.jurisdiction,
+                name=document.department.name,
+            )
+            fiscal_year = FiscalYear.objects.get(year=document.fiscal_year)
         try:
             filing = filing_create(department=department, fiscal_year=fiscal_year, prefill=False)
         except IntegrityError:
@@ -999,6 +1213,41 @@ def filing_import(*, document: FilingDocument, replace: bool = False) -> Filing:
     _parts_write(filing=filing, document=document)
     filing_summary_refresh(filing=filing)
     return filing
+
+
+def _check_import_rights(*, document: FilingDocument, actor, filing: Filing | None) -> None:
+    """Refuse a web import outside `actor`'s jurisdictions, or one that would
+    create a jurisdiction, department or fiscal year (each named)."""
+    name = document.department.jurisdiction
+    if not jurisdictions_reviewed_by(user=actor).filter(name=name).exists():
+        # An administrator reviews every jurisdiction, so it is missing; a
+        # reviewer is not told whether another jurisdiction exists.
+        if user_is_admin(user=actor):
+            raise DocumentError(
+                "department.jurisdiction",
+                f"行政区划“{name}”不存在；导入不会新建行政区划，请由系统管理员先在后台创建。",
+            )
+        raise DocumentError(
+            "department.jurisdiction",
+            f"无权导入“{name}”的填报：只能导入本人审核的行政区划的部门。",
+        )
+    if filing is not None:
+        return
+    problems = _Problems()
+    if not Department.objects.filter(
+        jurisdiction__name=name, name=document.department.name
+    ).exists():
+        problems.add(
+            "department.name",
+            f"{name}没有预算部门“{document.department.name}”；导入不会新建部门，"
+            "请由系统管理员先在后台创建。",
+        )
+    if not FiscalYear.objects.filter(year=document.fiscal_year).exists():
+        problems.add(
+            "fiscal_year",
+            f"{document.fiscal_year}年度不存在；导入不会新建年度，请由系统管理员先在后台创建。",
+        )
+    problems.raise_any()
 
 
 def _money(instance, names):

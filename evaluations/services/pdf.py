@@ -64,6 +64,16 @@ BLANK_FORMS_TEMPLATE = "evaluations/pdf/blank_forms.html"
 
 PUBLIC_STATUSES = {Filing.Status.APPROVED, Filing.Status.PUBLISHED}
 
+# How the report numbers its pages (the cover carries none): "第 X 页 共 Y 页",
+# or GB/T 9704's "— X —". The Chinese form stays the default: GB/T 9704 is the
+# format of 公文 (版头, 版记, 35 mm margins, numbers at the outer edge for
+# double-sided binding), which this report is not, while "共 Y 页" lets the reader
+# of a published PDF or a printout see that no page is missing, and a year's
+# reports keep one look whether they were approved before or after the option.
+PAGE_NUMBERS_CHINESE = "chinese"
+PAGE_NUMBERS_GBT9704 = "gbt9704"
+PAGE_NUMBER_STYLES = (PAGE_NUMBERS_CHINESE, PAGE_NUMBERS_GBT9704)
+
 NUMERALS = "一二三四五六七八九十"
 
 _SCHEME_PATTERN = re.compile(r"^([a-zA-Z][a-zA-Z0-9.+-]*):")
@@ -612,16 +622,24 @@ def _forms_context(document: FilingDocument, score: FilingScore | None, *, notes
 
 
 def report_html(
-    *, document: FilingDocument, score: FilingScore, draft: bool, generated_on: date
+    *,
+    document: FilingDocument,
+    score: FilingScore,
+    draft: bool,
+    generated_on: date,
+    page_numbers: str = PAGE_NUMBERS_CHINESE,
 ) -> str:
     """The report of `document` as HTML for WeasyPrint: cover, narrative 一 to
     十, 附件1, 附件2 and one 附件3 per project.
 
     `score` is `document_score` of the same document. A draft carries a 草稿
     watermark on every page and, next to an entered 得分 that differs from the
-    rules, the suggested score. All filing text is escaped. Pure; never raises
-    on incomplete data.
+    rules, the suggested score. `page_numbers` is one of PAGE_NUMBER_STYLES.
+    All filing text is escaped. Pure; never raises on incomplete data, raises
+    ValueError for an unknown `page_numbers`.
     """
+    if page_numbers not in PAGE_NUMBER_STYLES:
+        raise ValueError(f"Unknown page number style {page_numbers!r}")
     # The document's own title (PDF metadata) keeps the text as it is.
     title = f"{document.fiscal_year}年度{document.department.name}部门整体支出绩效自评报告"
     document = _breakable_copy(document)
@@ -633,6 +651,7 @@ def report_html(
                 f"{document.fiscal_year}年度{document.department.name}部门整体支出绩效自评报告"
             ),
             "draft": draft,
+            "page_numbers": page_numbers,
             "score": score,
             "figures": _score_figures(score),
             "sections": _sections(document, score),
@@ -676,27 +695,39 @@ def _write_pdf(html: str) -> bytes:
         return document.write_pdf(font_config=_font_config())
 
 
-def report_pdf(*, document: FilingDocument, template: ScoringTemplate, draft: bool) -> bytes:
+def report_pdf(
+    *,
+    document: FilingDocument,
+    template: ScoringTemplate,
+    draft: bool,
+    page_numbers: str = PAGE_NUMBERS_CHINESE,
+) -> bytes:
     """Score `document` with `template` and render its report (see `report_html`)
     as PDF, dated today. Resources other than data: URLs and our static files are
     refused; WeasyPrint logs each refusal and renders without it."""
     score = document_score(document=document, template=template)
     html = report_html(
-        document=document, score=score, draft=draft, generated_on=timezone.localdate()
+        document=document,
+        score=score,
+        draft=draft,
+        generated_on=timezone.localdate(),
+        page_numbers=page_numbers,
     )
     return _write_pdf(html)
 
 
-def filing_report_pdf(*, filing: Filing) -> bytes:
+def filing_report_pdf(*, filing: Filing, page_numbers: str = PAGE_NUMBERS_CHINESE) -> bytes:
     """The PDF report of a saved filing, scored with its template.
 
     It is marked 草稿 unless the filing is approved or published. Callers check
     that the user may see the filing; the approval step stores the result once.
+    `page_numbers` is one of PAGE_NUMBER_STYLES.
     """
     return report_pdf(
         document=filing_document(filing=filing),
         template=filing.scoring_template,
         draft=filing.status not in PUBLIC_STATUSES,
+        page_numbers=page_numbers,
     )
 
 

@@ -23,8 +23,10 @@ from .document import (
 )
 from .scoring import (
     HUNDRED,
-    RULE_LABELS,
+    RULE_EQUAL,
+    RULE_POSITIVE,
     RULE_QUALITATIVE,
+    RULE_REVERSE,
     ZERO,
     FilingScore,
     IndicatorResult,
@@ -47,11 +49,14 @@ FINDING_CODES = {
     "qualitative_band": ERROR,
     "sum_mismatch": ERROR,
     "section_missing": ERROR,
+    "contact_missing": ERROR,
     "score_differs": WARNING,
     "actual_not_comparable": WARNING,
     "level1_weight_mismatch": WARNING,
     "items_mismatch": WARNING,
     "execution_over_100": WARNING,
+    "project_amount_mismatch": WARNING,
+    "score_exceeds_execution": WARNING,
 }
 
 COLUMN_LABELS = {"prior_final": "上年决算数", "budget": "本年预算数", "final": "本年决算数"}
@@ -123,6 +128,20 @@ FUND_LINE_LABELS = {
     "executed": "全年执行数",
 }
 
+# 填报信息 the officer signs with; required for submission: (field, label).
+REQUIRED_CONTACT_FIELDS = (("preparer", "填表人"), ("phone", "联系电话"), ("head", "单位负责人"))
+
+# The Ministry's system warns when the indicator score rate exceeds the
+# execution-score rate by more than this share of the indicator score rate.
+GENEROUS_SCORE_MARGIN = Decimal("0.05")
+
+# What each suggestion rule means, in the words of the form (score_differs).
+RULE_EXPLANATIONS = {
+    RULE_POSITIVE: "正向指标（实际完成值达到或超过年度指标值得满分）",
+    RULE_REVERSE: "反向指标（实际完成值不超过年度指标值得满分）",
+    RULE_EQUAL: "等于型指标（实际完成值达到年度指标值得满分）",
+}
+
 # Required report sections besides 主要职能职责, in document order: (field, label).
 REQUIRED_REPORT_SECTIONS = (
     ("budget_overview", "自评报告“二、一般公共预算支出情况”的预算执行总体情况"),
@@ -170,12 +189,13 @@ def document_validate(
     `score` is the document's `document_score` for `template`; it is computed
     when not given. The result lists all errors, then all warnings, each in
     document order (profile, staffing, funds, 附件1, 附件2 indicators, 附件3
-    projects, report); within one place the codes come in a fixed order.
+    projects, report, 填报信息); within one place the codes come in a fixed order.
     Empty cells are not errors in themselves (a draft may be incomplete) except
     where a rule says so: 全年预算数 (budget_missing), 实际完成值 of an applicable
-    row (actual_missing), a missing 偏差原因 (deviation_missing) and the required
-    narrative sections (section_missing). Sums are compared only when the total
-    and at least one part are filled; empty parts count 0. Never raises.
+    row (actual_missing), a missing 偏差原因 (deviation_missing), the required
+    narrative sections (section_missing) and 填表人, 联系电话, 单位负责人
+    (contact_missing). Sums are compared only when the total and at least one
+    part are filled; empty parts count 0. Never raises.
     """
     if score is None:
         score = document_score(document=document, template=template)
@@ -190,12 +210,14 @@ def document_validate(
         table=score,
         template=template,
         where="indicators",
-        title="部门整体支出绩效自评表",
-        row_prefix="",
+        title="附件2部门整体支出绩效自评表",
+        row_prefix="附件2",
     )
     for index, project in enumerate(document.projects):
         _check_project(collector, index, project, score.projects[index], template)
+    _check_project_amounts(collector, document)
     _check_report(collector, document)
+    _check_contact(collector, document)
     return errors(collector.findings) + warnings(collector.findings)
 
 
@@ -402,7 +424,7 @@ def _check_project(
     template: ScoringTemplate,
 ) -> None:
     prefix = f"projects[{index}]"
-    title = f"项目“{project.name}”"
+    title = f"附件3项目“{project.name}”"
     funds = project.funds
     total = project_total_line(funds.total)
     if not total.full_year_budget:
@@ -457,8 +479,10 @@ def _check_table(
             "weights_not_100",
             where,
             f"{title}满分为{_number(table.max_score)}（预算执行率分值{_number(table.execution_weight)}"
-            f"＋指标分值合计{_number(indicator_weights)}），应为100；"
-            "评分模板不允许按不适用指标折算。",
+            f"＋指标分值合计{_number(indicator_weights)}），应为100。"
+            "本年度的评分规则不按不适用指标折算满分，请调整各指标分值，"
+            f"使指标分值合计为{_number(HUNDRED - table.execution_weight)}；"
+            "标为不适用的指标如需计分，请取消不适用并填写分值和得分。",
         )
     for level1, advisory in template.advisory_level1_weights.items():
         actual = sum(
@@ -474,7 +498,7 @@ def _check_table(
                 "level1_weight_mismatch",
                 where,
                 f"{title}一级指标“{level1}”分值合计{_number(actual)}，"
-                f"评分模板建议为{_number(advisory)}。",
+                f"本年度评分规则建议为{_number(advisory)}，请核实。",
             )
     for index, (row, result) in enumerate(zip(indicators, table.indicators, strict=True)):
         _check_row(
@@ -485,6 +509,37 @@ def _check_table(
             where=f"{where}[{index}]",
             label=_row_label(row_prefix, index, row),
         )
+    _check_generous_score(collector, table=table, where=where, title=title)
+
+
+def _check_generous_score(
+    collector: _Collector, *, table: TableScore, where: str, title: str
+) -> None:
+    """score_exceeds_execution: the rule of the Ministry's own system.
+
+    r_ind = Σ 得分 ÷ Σ 分值 of the applicable indicator rows, r_exec = 执行率得分 ÷
+    执行率分值; warn when (r_ind − r_exec) ÷ r_ind > 5 %. The ratios are compared
+    unrounded; only the message rounds them. Skipped while either ratio cannot be
+    computed (no 执行率得分, a 分值 of 0) or no indicator point was given.
+    """
+    indicator_max = table.max_score - table.execution_weight
+    if table.execution_score is None or not table.execution_weight or indicator_max <= 0:
+        return
+    indicator_rate = table.indicator_score / indicator_max
+    execution_rate = table.execution_score / table.execution_weight
+    if indicator_rate <= 0:
+        return
+    if (indicator_rate - execution_rate) / indicator_rate <= GENEROUS_SCORE_MARGIN:
+        return
+    collector.add(
+        "score_exceeds_execution",
+        where,
+        f"{title}的指标得分率为{_amount(indicator_rate * HUNDRED)}%"
+        f"（指标得分{_number(table.indicator_score)}÷指标分值{_number(indicator_max)}），"
+        f"预算执行率得分率只有{_amount(execution_rate * HUNDRED)}%"
+        f"（执行率得分{_number(table.execution_score)}÷执行率分值{_number(table.execution_weight)}），"
+        "指标得分率高出5%以上，自评得分可能偏高，请核实各指标得分。",
+    )
 
 
 def _row_label(prefix: str, index: int, row: Indicator) -> str:
@@ -526,7 +581,7 @@ def _check_row(
         collector.add(
             "qualitative_band",
             where,
-            f"{label}实际完成值为“{result.grade}”，得分应在{result.band_display}之间，"
+            f"{label}实际完成值为“{result.grade}”，得分应{_band_text(result)}，"
             f"现为{_number(score)}。",
         )
     if (
@@ -545,15 +600,63 @@ def _check_row(
         collector.add(
             "score_differs",
             where,
-            f"{label}按{RULE_LABELS[result.rule]}指标规则建议得分{_number(result.suggested_score)}，"
-            f"填报得分为{_number(score)}。",
+            f"{label}是{RULE_EXPLANATIONS[result.rule]}，按实际完成值计算的建议得分为"
+            f"{_number(result.suggested_score)}，填报得分为{_number(score)}，请核实。",
         )
     if not result.comparable:
         collector.add(
             "actual_not_comparable",
             where,
             f"{label}年度指标值“{row.target}”是数值，实际完成值“{row.actual}”却不是，"
-            "无法计算建议得分。",
+            "无法计算建议得分；请按年度指标值的写法填写实际完成的数值。",
+        )
+
+
+def _band_text(result: IndicatorResult) -> str:
+    """A qualitative band in words: "不低于8且不高于10", "不低于6且低于8"."""
+    low, high = result.band
+    upper = "不高于" if result.band_high_inclusive else "低于"
+    return f"不低于{_number(low)}且{upper}{_number(high)}"
+
+
+def _check_project_amounts(collector: _Collector, document: FilingDocument) -> None:
+    """project_amount_mismatch: 附件1's 本年决算数 of a project against the
+    全年执行数 of the 附件3 table of the same name (names trimmed).
+
+    One finding per project name, placed on the 附件3 年度资金总额 row: 附件1's
+    决算 comes from the department's final accounts, so the 执行数 typed into
+    the project table is the figure to correct, and it drives that table's
+    执行率 and score. The message names the 附件1 rows and value. Names may
+    repeat on either side; the values of one name are added up. Compared only
+    when both sides have a value.
+    """
+    items: dict[str, list[tuple[int, Decimal]]] = {}
+    for index, item in enumerate(document.basic_data.project_items):
+        name = (item.name or "").strip()
+        if name and item.final is not None:
+            items.setdefault(name, []).append((index, item.final))
+    projects: dict[str, list[tuple[int, Decimal]]] = {}
+    for index, project in enumerate(document.projects):
+        name = (project.name or "").strip()
+        executed = project_total_line(project.funds.total).executed
+        if name and executed is not None:
+            projects.setdefault(name, []).append((index, executed))
+    for name, lines in projects.items():
+        if name not in items:
+            continue
+        executed = sum((value for _, value in lines), ZERO)
+        final = sum((value for _, value in items[name]), ZERO)
+        if executed == final:
+            continue
+        rows = "、".join(f"第{index + 1}行" for index, _ in items[name])
+        tables = "项目" if len(lines) == 1 else f"中{len(lines)}张同名项目表"
+        collector.add(
+            "project_amount_mismatch",
+            f"projects[{lines[0][0]}].funds.total",
+            f"附件3{tables}“{name}”年度资金总额的“全年执行数”"
+            f"{'合计' if len(lines) > 1 else ''}为{_amount(executed)}万元，"
+            f"与附件1项目支出明细（{rows}）“{name}”的“本年决算数”{_amount(final)}万元不一致，"
+            "请核对。",
         )
 
 
@@ -561,3 +664,9 @@ def _check_report(collector: _Collector, document: FilingDocument) -> None:
     for name, label in REQUIRED_REPORT_SECTIONS:
         if _blank(getattr(document.report, name)):
             collector.add("section_missing", f"report.{name}", f"{label}未填写。")
+
+
+def _check_contact(collector: _Collector, document: FilingDocument) -> None:
+    for name, label in REQUIRED_CONTACT_FIELDS:
+        if _blank(getattr(document.contact, name)):
+            collector.add("contact_missing", f"contact.{name}", f"填报信息：请填写{label}。")

@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 
 from evaluations import selectors
 from evaluations.services.scoring import RULE_LABELS
+from evaluations.services.summary import NORMALIZED_SCORE_RULE
 from evaluations.widget_html import field_html, widget_html
 
 register = template.Library()
@@ -23,6 +24,12 @@ def percent(value):
     if value is None or value == "":
         return "—"
     return f"{value}%"
+
+
+@register.simple_tag
+def normalized_score_rule():
+    """The one-line explanation shown wherever 换算得分 is."""
+    return NORMALIZED_SCORE_RULE
 
 
 @register.simple_tag

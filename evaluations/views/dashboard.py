@@ -1,4 +1,4 @@
-"""The reviewer dashboard of a fiscal year and bulk approval.
+"""The reviewer dashboard of a fiscal year, bulk approval, and the home page.
 
 Only the bureau (reviewers, administrators, superusers) has a dashboard; for
 anyone else it is a 404, like every page a user may not see (DOMAIN.md: the
@@ -19,6 +19,8 @@ from evaluations import selectors
 from evaluations.charts import Bar, bar_chart_svg
 from evaluations.models import FiscalYear
 from evaluations.services.bulk import filings_bulk_approve
+from evaluations.services.summary import NORMALIZED_SCORE_RULE
+from perfeval.params import clean_text, parse_int
 
 STATUS_COLORS = {
     selectors.NOT_STARTED: "#adb5bd",
@@ -27,12 +29,14 @@ STATUS_COLORS = {
     "returned": "#dc3545",
     "approved": "#198754",
     "published": "#20794b",
+    "withdrawn": "#343a40",
 }
 GRADE_COLORS = {
     "优": "#198754",
     "良": "#0d6efd",
     "中": "#b8860b",
     "差": "#dc3545",
+    selectors.INCOMPLETE: "#6c757d",
     "none": "#adb5bd",
 }
 MAX_QUERY_LENGTH = 100
@@ -50,6 +54,9 @@ _CHECKBOX = (
     '<label class="visually-hidden" for="pick-{pk}">选择{name}</label>'
 )
 _OVERDUE_BADGE = ' <span class="badge text-bg-warning">逾期</span>'
+_INCOMPLETE_GRADE = (
+    '<span class="text-secondary" title="尚有部分未填写，填完后才评定等次">未完成</span>'
+)
 NONE = "—"
 
 
@@ -87,7 +94,11 @@ def _rows_html(rows) -> SafeString:
                 status=badges.get(row.status) or escape(row.status_label),
                 overdue=_OVERDUE_BADGE if row.overdue else "",
                 score=NONE if row.total_score is None else row.total_score,
-                grade=escape(row.grade) or NONE,
+                grade=(
+                    _INCOMPLETE_GRADE
+                    if row.grade_key == selectors.INCOMPLETE
+                    else escape(row.grade) or NONE
+                ),
                 submitted=row.submitted_on.isoformat() if row.submitted_on else NONE,
                 approved=row.approved_on.isoformat() if row.approved_on else NONE,
                 errors=NONE if row.filing_id is None else row.error_count,
@@ -108,17 +119,27 @@ def _filters(params) -> dict:
     sort = params.get("sort", "name")
     return {
         "status": status if status in dict(selectors.DASHBOARD_STATUSES) else "",
-        "grade": grade if grade in (*selectors.GRADES, "none") else "",
+        "grade": grade if grade in (*selectors.GRADES, selectors.INCOMPLETE, "none") else "",
         "overdue": params.get("overdue") == "1",
-        "q": params.get("q", "").strip()[:MAX_QUERY_LENGTH],
+        "q": clean_text(params.get("q"), max_length=MAX_QUERY_LENGTH),
         "sort": sort if sort in selectors.DASHBOARD_SORTS else "name",
     }
 
 
 @require_GET
+def home(request):
+    """Where "/", the navigation bar's title and a login without `next` lead:
+    the bureau (also someone who is an officer too) to its dashboard, where
+    its work is; everyone else to 我的填报."""
+    if selectors.dashboard_user_may_view(user=request.user):
+        return redirect("evaluations:dashboard")
+    return redirect("evaluations:my_filings")
+
+
+@require_GET
 def reviewer_dashboard(request):
     _require_bureau(request)
-    fiscal_year = selectors.dashboard_fiscal_year(year=request.GET.get("year"))
+    fiscal_year = selectors.dashboard_fiscal_year(user=request.user, year=request.GET.get("year"))
     filters = _filters(request.GET)
     context = {
         "fiscal_year": fiscal_year,
@@ -126,6 +147,8 @@ def reviewer_dashboard(request):
         "filters": filters,
         "statuses": selectors.DASHBOARD_STATUSES,
         "grades": selectors.GRADES,
+        "incomplete": (selectors.INCOMPLETE, selectors.INCOMPLETE_LABEL),
+        "normalized_score_rule": NORMALIZED_SCORE_RULE,
         "sorts": selectors.DASHBOARD_SORTS,
     }
     if fiscal_year is not None:
@@ -156,10 +179,11 @@ def reviewer_dashboard(request):
 def _filing_ids(values: list[str]) -> tuple[list[int], list[str]]:
     ids, invalid = [], []
     for value in values:
-        if value.strip().isdigit():
-            ids.append(int(value))
-        else:
+        pk = parse_int(value, low=1)
+        if pk is None:
             invalid.append(value)
+        else:
+            ids.append(pk)
     return ids, invalid
 
 
@@ -168,7 +192,8 @@ def bulk_approve(request):
     _require_bureau(request)
     ids, invalid = _filing_ids(request.POST.getlist("filing"))
     for value in invalid:
-        messages.error(request, f"“{value[:20]}”不是有效的填报编号。")
+        shown = clean_text(value, max_length=20)
+        messages.error(request, f"“{shown}”不是有效的填报编号。")
     if not ids and not invalid:
         messages.warning(request, "请先勾选要审核通过的填报。")
     results = filings_bulk_approve(filing_ids=ids, actor=request.user) if ids else []
@@ -181,8 +206,14 @@ def bulk_approve(request):
         text = f"{who}：{result.message}"
         (messages.success if result.approved else messages.error)(request, text)
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a path of this site: redirect() takes a bare word ("12") for a
+    # view name, and a control character has no place in a Location.
+    if not (
+        next_url.startswith("/")
+        and next_url.isprintable()
+        and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         next_url = reverse("evaluations:dashboard")
     return redirect(next_url)

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,8 +36,14 @@ from evaluations.services.excel import (
     workbook_check_size,
     workbook_max_bytes,
 )
-from evaluations.services.interchange import DocumentError, document_from_json, document_to_dict
+from evaluations.services.interchange import (
+    DocumentError,
+    document_from_json,
+    document_to_dict,
+    problems_listed,
+)
 from evaluations.validators import MAX_YEAR, MIN_YEAR
+from perfeval.params import parse_int
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BAD_REQUEST = 400
@@ -74,14 +80,29 @@ def _filing_for_import(request, pk):
     return filing
 
 
-def _upload_page(request, filing, form=None, *, refusal="", status=200):
+def _upload_page(request, filing, form=None, *, refusal="", problems=(), status=200):
+    shown, more = problems_listed(list(problems))
     context = {
         "filing": filing,
         "form": form or WorkbookUploadForm(),
         "refusal": refusal,
         "max_mb": f"{workbook_max_bytes() / (1024 * 1024):g}",
+        # One problem is said under the file field; several are listed, all
+        # of them up to the limit, so the officer fixes the workbook once.
+        "problems": [str(problem) for problem in shown] if len(problems) > 1 else [],
+        "problems_total": len(problems),
+        "problems_more": more,
+        "nothing_written": "填报未做任何改动。",
     }
     return render(request, "evaluations/excel_upload.html", context, status=status)
+
+
+def _refused_upload(request, filing, form, error: WorkbookError):
+    if len(error.problems) == 1:
+        form.add_error("file", f"未导入。{error}")
+    else:
+        form.add_error("file", f"未导入：工作簿中有 {len(error.problems)} 处问题，见上方列表。")
+    return _upload_page(request, filing, form, problems=error.problems, status=BAD_REQUEST)
 
 
 @require_GET
@@ -109,8 +130,7 @@ def filing_workbook_upload(request, pk):
         document = filing_workbook_read(filing=filing, data=upload.read())
         preview = filing_workbook_preview(filing=filing, document=document)
     except WorkbookError as error:
-        form.add_error("file", f"未导入。{error}")
-        return _upload_page(request, filing, form, status=BAD_REQUEST)
+        return _refused_upload(request, filing, form, error)
     except FilingNotImportable as error:
         return _upload_page(request, filing, refusal=str(error), status=CONFLICT)
     token = uuid.uuid4().hex
@@ -175,9 +195,11 @@ def summary_workbook_download(request):
         raise Http404("没有找到该页面。")
     year = request.GET.get("year", "")
     if year:
-        if not year.isdigit():
+        # "²" or a 30-digit year is a year that does not exist, not an error.
+        number = parse_int(year, low=MIN_YEAR, high=MAX_YEAR)
+        fiscal_year = FiscalYear.objects.filter(year=number).first() if number else None
+        if fiscal_year is None:
             raise Http404("没有这个年度。")
-        fiscal_year = get_object_or_404(FiscalYear, year=int(year))
     else:
         fiscal_year = FiscalYear.objects.order_by("-year").first()
         if fiscal_year is None:

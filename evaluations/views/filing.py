@@ -20,7 +20,9 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,7 +42,7 @@ from evaluations.forms import (
     ProjectItemFormSet,
     ReportForm,
 )
-from evaluations.models import Filing, FiscalYear, Project
+from evaluations.models import BasicDataRow, Filing, FiscalYear, Project
 from evaluations.services import editing
 from evaluations.services.changes import document_changes
 from evaluations.services.filings import FilingClosedError, filing_get_or_create
@@ -53,7 +55,9 @@ from evaluations.services.interchange import (
     filing_import,
 )
 from evaluations.services.scoring import RULE_LABELS
+from evaluations.services.summary import document_with_page, filing_document_saved
 from evaluations.services.workflow import MIN_REASON_LENGTH, moves_available
+from perfeval.params import parse_int
 
 CONFLICT = 409
 RENDERED_SALT = "evaluations.filing-page"
@@ -90,8 +94,9 @@ def _current_page_version(filing, summary) -> PageVersion:
 
 
 def _posted_page_version(request) -> PageVersion:
-    raw = request.POST.get("version", "")
-    version = int(raw) if raw.isdigit() else None
+    # A missing or odd version ("²", 30 digits) is treated as stale: the save
+    # is refused as if someone else had changed the filing, nothing written.
+    version = parse_int(request.POST.get("version"), low=1)
     return PageVersion(version=version, rendered=request.POST.get("rendered", ""))
 
 
@@ -132,6 +137,76 @@ class PageForms:
             count += len(formset.non_form_errors())
             count += sum(len(errors) for errors in formset.errors)
         return count
+
+    def refused(self) -> list["Refused"]:
+        """Every error of the bound forms, in page order, as the officer reads
+        it: the field's label (a table row's number or name first) and the
+        message, with the id of the field to jump to."""
+        items = []
+        for form in self.forms.values():
+            items += _form_refused(form, where="")
+        for key, formset in self.formsets.items():
+            table = FORMSET_TABLES.get(key, "")
+            for message in formset.non_form_errors():
+                items.append(Refused(label=table, message=message, anchor=""))
+            for number, form in enumerate(formset.forms, start=1):
+                if isinstance(form.instance, BasicDataRow) and form.instance.key:
+                    where = f"{table}“{form.instance.get_key_display()}”行 "
+                else:
+                    where = f"{table}第 {number} 行 "
+                items += _form_refused(form, where=where)
+        return items
+
+
+@dataclass(frozen=True)
+class Refused:
+    """One refused value of a page: "第 2 行 得分" and why, and the id of its field."""
+
+    label: str
+    message: str
+    anchor: str  # "" when the error concerns no single field
+
+
+# How a refusal names the table of each formset.
+FORMSET_TABLES = {
+    "rows": "附件1",
+    "items": "项目支出明细",
+    "buildings": "楼堂馆所",
+    "indicators": "绩效指标",
+}
+
+
+def _form_refused(form, *, where: str) -> list[Refused]:
+    items = []
+    for name, errors in form.errors.items():
+        if name == "__all__" or name not in form.fields:
+            items += [Refused(label=where.strip(), message=error, anchor="") for error in errors]
+            continue
+        bound = form[name]
+        if bound.is_hidden:
+            continue  # a row that is gone: the formset says so above the table
+        label = f"{where}{bound.label}"
+        items += [
+            Refused(label=label, message=error, anchor=bound.id_for_label) for error in errors
+        ]
+    return items
+
+
+def _refused_html(item: Refused):
+    text = f"{item.label}：{item.message}" if item.label else item.message
+    if not item.anchor:
+        return format_html("<li>{}</li>", text)
+    return format_html('<li><a href="#{}" class="alert-link">{}</a></li>', item.anchor, text)
+
+
+def _refusal_message(items: list[Refused]):
+    """ "本页未保存", then each refused value linked to its field."""
+    return format_html(
+        "本页未保存：有 {} 处填写不符合要求，请按红色提示修改（点击可直接到达该处）："
+        '<ul class="refused-fields mb-0">{}</ul>',
+        len(items),
+        format_html_join("", "{}", ((_refused_html(item),) for item in items)),
+    )
 
 
 def _profile_forms(filing, data, project=None):
@@ -241,6 +316,7 @@ def page_context(request, filing, part, *, posted: PageVersion | None = None, **
         "min_reason_length": MIN_REASON_LENGTH,
         "last_return": last_return,
         "returned": filing.status == Filing.Status.RETURNED and last_return is not None,
+        "withdrawal": selectors.filing_withdrawal(filing=filing),
         **extra,
     }
 
@@ -300,14 +376,13 @@ def _edit_page(request, filing, part, build, *, project=None, template=None, ext
                 except editing.StaleFiling as error:
                     refusal = _refuse_stale(request, filing, error, posted)
                     status = CONFLICT
+                except editing.FilingTooLarge as error:
+                    messages.error(request, "未保存：" + "".join(error.messages))
                 else:
                     messages.success(request, "已保存（草稿）。")
                     return redirect(request.path)
             else:
-                messages.error(
-                    request,
-                    f"有 {page.error_count()} 处填写不符合要求，本页未保存，请按红色提示修改。",
-                )
+                messages.error(request, _refusal_message(page.refused()))
     else:
         page = build(filing, None, project)
     context = page_context(
@@ -450,6 +525,9 @@ def project_add(request, pk):
         return _projects_page(
             request, filing, add_form=form, status=CONFLICT, posted=posted, refusal=refusal
         )
+    except editing.FilingTooLarge as error:
+        messages.error(request, "".join(error.messages))
+        return _projects_page(request, filing, add_form=form, posted=posted)
     messages.success(request, f"已新增项目“{project.name}”，请填写项目支出绩效自评表。")
     return redirect("evaluations:project_edit", filing.pk, project.pk)
 
@@ -507,7 +585,7 @@ def _figures(summary):
         "total_score": text(score.total_score),
         "max_score": text(score.max_score),
         "normalized_score": text(score.normalized_score),
-        "grade": score.grade or "—",
+        "grade": summary.grade_shown or "—",
         "staffing_control_rate": text(score.staffing_control_rate),
         "errors": len(summary.errors),
         "warnings": len(summary.warnings),
@@ -517,14 +595,19 @@ def _figures(summary):
                 "execution_score": text(table.execution_score),
                 "total_score": text(table.total_score),
                 "max_score": text(table.max_score),
-                "grade": table.grade or "—",
+                "normalized_score": text(table.normalized_score),
+                "grade": summary.project_grades.get(pk) or "—",
             }
             for pk, table in summary.project_scores.items()
         },
     }
 
 
-def _preview(request, filing, build, project=None):
+def _preview(request, filing, part, build, project=None):
+    """The figures and findings the page would have if saved now, computed in
+    memory from the posted forms and the saved rest of the filing: nothing is
+    written, locked or opened as a transaction, so a preview can never change
+    the filing or its version."""
     if not selectors.user_can_edit_filing(user=request.user, filing=filing):
         raise PermissionDenied("只有本部门的填报人可以修改填报。")
     try:
@@ -534,18 +617,20 @@ def _preview(request, filing, build, project=None):
     page = build(filing, request.POST, project)
     if not page.is_valid():
         return JsonResponse({"valid": False, "invalid_fields": page.error_count()})
-    try:
-        summary = editing.filing_part_preview(
-            filing=filing,
-            actor=request.user,
-            compute=lambda current: selectors.filing_summary(filing=current),
-            forms=page.forms.values(),
-            formsets=page.formsets.values(),
-            project=project,
-        )
-    except editing.FilingNotEditable as error:
-        return JsonResponse({"valid": False, "message": str(error)}, status=CONFLICT)
-    return JsonResponse({"valid": True, "figures": _figures(summary)})
+    saved, keys = filing_document_saved(filing=filing, project=project)
+    document = document_with_page(
+        document=saved,
+        keys=keys,
+        forms=page.forms.values(),
+        formsets=page.formsets.values(),
+        project=project,
+    )
+    summary = selectors.filing_summary(filing=filing, document=document, keys=keys)
+    # The same include as the page, so the list never disagrees with the figures.
+    findings = render_to_string(
+        "evaluations/_findings.html", {"summary": summary, "part": part}, request=request
+    )
+    return JsonResponse({"valid": True, "figures": _figures(summary), "findings_html": findings})
 
 
 @require_POST
@@ -553,14 +638,14 @@ def part_preview(request, pk, part):
     if part not in PART_FORMS:
         raise Http404("没有这个页面。")
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
-    return _preview(request, filing, PART_FORMS[part])
+    return _preview(request, filing, part, PART_FORMS[part])
 
 
 @require_POST
 def project_preview(request, pk, project_pk):
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
     project = get_object_or_404(Project, pk=project_pk, filing=filing)
-    return _preview(request, filing, _project_forms, project)
+    return _preview(request, filing, "projects", _project_forms, project)
 
 
 @require_GET
@@ -581,6 +666,7 @@ def filing_import_view(request):
         raise Http404("没有找到该页面。")
     status = 200
     form = ImportForm()
+    refused = None
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -594,30 +680,41 @@ def filing_import_view(request):
                 )
             else:
                 try:
-                    document = document_from_bytes(upload.read())
-                    if not selectors.user_may_import_for(
-                        user=request.user, jurisdiction_name=document.department.jurisdiction
-                    ):
-                        form.add_error(
-                            "file",
-                            f"无权导入“{document.department.jurisdiction}”的填报："
-                            "只能导入本行政区划的部门。",
-                        )
-                    else:
-                        filing = filing_import(
-                            document=document, replace=form.cleaned_data["replace"]
-                        )
+                    filing = filing_import(
+                        document=document_from_bytes(upload.read()),
+                        replace=form.cleaned_data["replace"],
+                        actor=request.user,
+                    )
                 except DocumentError as error:
+                    refused = error
                     form.add_error("file", _document_error_text(error))
             if filing is not None:
                 messages.success(request, f"已导入：{filing}。")
                 return redirect(filing.get_absolute_url())
         status = 400
     context = {"form": form, "max_kb": settings.PERFEVAL_MAX_IMPORT_BYTES // 1024}
+    if refused is not None and len(refused.problems) > 1:
+        # Every bad value is listed (up to the limit), so the file is fixed once.
+        shown, more = refused.listed()
+        context |= {
+            "problems": [_problem_text(problem) for problem in shown],
+            "problems_total": len(refused.problems),
+            "problems_more": more,
+            "nothing_written": "数据库未做任何改动。",
+        }
     return render(request, "evaluations/import.html", context, status=status)
 
 
 def _document_error_text(error):
-    path = getattr(error, "path", "") or ""
-    message = getattr(error, "message", "") or str(error)
-    return f"导入失败：{path}：{message}" if path else f"导入失败：{message}"
+    """The refusal under the file field: the one bad value, or how many there
+    are when the page lists them."""
+    problems = getattr(error, "problems", None) or [error]
+    if len(problems) > 1:
+        return f"导入失败：文件中有 {len(problems)} 处问题，见上方列表。"
+    return f"导入失败：{_problem_text(problems[0])}"
+
+
+def _problem_text(problem):
+    path = getattr(problem, "path", "") or ""
+    message = getattr(problem, "message", "") or str(problem)
+    return f"{path}：{message}" if path and path != "$" else message

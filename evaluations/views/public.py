@@ -5,32 +5,32 @@ are exposed; anything else is a 404.
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from evaluations import selectors
 from evaluations.services.reports import report_filename
+from evaluations.validators import MAX_YEAR, MIN_YEAR
+from evaluations.views.reports import report_pending_response
+from perfeval.params import clean_text, parse_int
 
 
 @login_not_required
 @require_GET
 def public_reports(request):
-    year = request.GET.get("year", "").strip()
-    jurisdiction = request.GET.get("jurisdiction", "").strip()
-    query = request.GET.get("q", "").strip()[:100]
-    filings = selectors.published_filings(
-        year=int(year) if year.isdigit() else None,
-        jurisdiction_id=int(jurisdiction) if jurisdiction.isdigit() else None,
-        query=query,
-    )
+    # A filter that is not a year or an id shows everything, as if absent.
+    year = parse_int(request.GET.get("year"), low=MIN_YEAR, high=MAX_YEAR)
+    jurisdiction = parse_int(request.GET.get("jurisdiction"), low=1)
+    query = clean_text(request.GET.get("q"), max_length=100)
+    filings = selectors.published_filings(year=year, jurisdiction_id=jurisdiction, query=query)
     context = {
         "filings": filings,
         "years": selectors.published_years(),
         "jurisdictions": selectors.published_jurisdictions(),
-        "selected_year": year,
-        "selected_jurisdiction": jurisdiction,
+        "selected_year": "" if year is None else str(year),
+        "selected_jurisdiction": "" if jurisdiction is None else str(jurisdiction),
         "query": query,
     }
     return render(request, "evaluations/public/reports.html", context)
@@ -41,7 +41,9 @@ def public_reports(request):
 def public_report_pdf(request, pk):
     filing = selectors.published_filing_get(pk=pk)
     if not filing.report_sha256:
-        raise Http404("报告正在生成，请稍后再试。")
+        # Only a filing published before publishing waited for its report
+        # gets here: say what is happening rather than "not found".
+        return report_pending_response(request, filing, "evaluations/public/report_pending.html")
     with filing.report_pdf.open("rb") as handle:
         data = handle.read()
     response = HttpResponse(data, content_type="application/pdf")

@@ -9,8 +9,18 @@ from evaluations import selectors
 from evaluations.models import Filing
 from evaluations.services.interchange import filing_document
 from evaluations.services.pdf import blank_forms_pdf
-from evaluations.services.reports import report_filename, report_pdf_bytes
+from evaluations.services.reports import report_filename, report_pdf_bytes, report_wait
 from evaluations.validators import MAX_YEAR, MIN_YEAR
+
+
+def report_pending_response(request, filing, template_name):
+    """503 while the frozen report is rendered: the filing's status and how
+    long the report has been awaited; browsers may ask again in 5 seconds."""
+    response = render(
+        request, template_name, {"filing": filing, "wait": report_wait(filing=filing)}, status=503
+    )
+    response["Retry-After"] = "5"
+    return response
 
 
 @require_GET
@@ -20,11 +30,7 @@ def filing_report_download(request, pk):
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
     data = report_pdf_bytes(filing=filing)
     if data is None:
-        response = render(
-            request, "evaluations/report_pending.html", {"filing": filing}, status=503
-        )
-        response["Retry-After"] = "30"
-        return response
+        return report_pending_response(request, filing, "evaluations/report_pending.html")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=report_filename(filing=filing)

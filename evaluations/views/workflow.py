@@ -17,24 +17,22 @@ from django.views.decorators.http import require_GET, require_POST
 
 from evaluations import selectors
 from evaluations.forms import TransitionForm
-from evaluations.services.workflow import TRANSITIONS, TransitionError, filing_transition
+from evaluations.services.workflow import (
+    TRANSITIONS,
+    TransitionError,
+    filing_transition,
+    move_for_action,
+)
 from evaluations.views.filing import CONFLICT, page_context
 
 ACTIONS = {move.action for move in TRANSITIONS.values()}
 HISTORY_PAGE_SIZE = 100
 
 
-def _move_for_action(*, status: str, action: str):
-    """(target status, move) of `action` from `status`, or (None, None)."""
-    for (from_status, to), move in TRANSITIONS.items():
-        if from_status == status and move.action == action:
-            return to, move
-    return None, None
-
-
 def _move_label(action: str) -> str:
-    labels = {move.action: move.label for move in TRANSITIONS.values()}
-    return labels.get(action, action)
+    """The first label of `action` in TRANSITIONS (报送 before 重新报送), for an
+    action that is not a move from the filing's status."""
+    return next((move.label for move in TRANSITIONS.values() if move.action == action), action)
 
 
 def _row_path(path: str) -> str:
@@ -46,8 +44,14 @@ def _row_path(path: str) -> str:
 
 def _next_url(request, filing) -> str:
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a path of this site: redirect() takes a bare word ("12") for a
+    # view name, and a control character has no place in a Location.
+    if (
+        target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return filing.get_absolute_url()
@@ -56,15 +60,16 @@ def _next_url(request, filing) -> str:
 @require_POST
 def filing_transition_view(request, pk, action):
     """POST: move the filing by `action` (submit, return, approve, reopen,
-    publish, unpublish) with the comment of the form; the target status
-    follows from the filing's current status and the TRANSITIONS table."""
+    publish, unpublish, withdraw, restore) with the comment of the form; the
+    target status follows from the filing's current status (and, for a
+    restore, its history) through the workflow service."""
     if action not in ACTIONS:
         raise Http404("没有这个操作。")
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
     form = TransitionForm(request.POST)
     form.is_valid()  # only parses: the rules (who, when, reason length) are the service's
     comment = form.cleaned_data.get("comment", "")
-    to, move = _move_for_action(status=filing.status, action=action)
+    to, move = move_for_action(filing=filing, action=action)
     try:
         if form.errors:  # e.g. a reason longer than any text field holds
             raise TransitionError(" ".join(next(iter(form.errors.values()))))
@@ -87,7 +92,8 @@ def filing_transition_view(request, pk, action):
             filing,
             None,
             refused_action=action,
-            refused_label=_move_label(action),
+            # The move as the user saw it: 报送 of a draft, 重新报送 of a returned filing.
+            refused_label=move.label if move else _move_label(action),
             refusal=error.message,
             blocking=selectors.finding_links(filing=filing, findings=error.findings),
             reason_required=bool(move and move.reason_required),

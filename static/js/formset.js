@@ -27,11 +27,37 @@
     });
   }
 
+  /* A table holds at most MAX_NUM_FORMS rows (evaluations/services/limits.py);
+     the server refuses more, so the button stops there and says why. */
+  function atLimit(prefix) {
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var max = document.getElementById("id_" + prefix + "-MAX_NUM_FORMS");
+    if (!total || !max) { return false; }
+    return parseInt(total.value, 10) >= parseInt(max.value, 10);
+  }
+
+  function showLimit(button) {
+    var prefix = button.getAttribute("data-add-row");
+    var full = atLimit(prefix);
+    button.disabled = full;
+    var note = button.parentNode.querySelector(".row-limit-note");
+    if (full && !note) {
+      var max = document.getElementById("id_" + prefix + "-MAX_NUM_FORMS").value;
+      note = document.createElement("span");
+      note.className = "row-limit-note small text-muted ms-2";
+      note.setAttribute("role", "status");
+      note.textContent = "此表最多 " + max + " 行，不能再增加；可填写表中的空白行，或先删除不需要的行并保存。";
+      button.parentNode.appendChild(note);
+    } else if (!full && note) {
+      note.remove();
+    }
+  }
+
   function addRow(prefix) {
     var template = document.getElementById(prefix + "-template");
     var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
     var body = document.querySelector('tbody[data-formset="' + prefix + '"]');
-    if (!template || !total || !body) { return; }
+    if (!template || !total || !body || atLimit(prefix)) { return; }
     var index = parseInt(total.value, 10);
     var html = template.innerHTML.replace(/__prefix__/g, String(index));
     var holder = document.createElement("tbody");
@@ -61,9 +87,15 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     showJsOnly(document);
+    document.querySelectorAll("[data-add-row]").forEach(showLimit);
     document.addEventListener("click", function (event) {
       var add = event.target.closest("[data-add-row]");
-      if (add) { event.preventDefault(); addRow(add.getAttribute("data-add-row")); return; }
+      if (add) {
+        event.preventDefault();
+        addRow(add.getAttribute("data-add-row"));
+        showLimit(add);
+        return;
+      }
       var move = event.target.closest("[data-move]");
       if (move) { event.preventDefault(); moveRow(move.closest("tr"), move.getAttribute("data-move")); }
     });

@@ -10,11 +10,13 @@ person to look at after a CI run.
 
 import importlib
 import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -54,6 +56,27 @@ PAGE_PROBLEMS_JS = """() => {
   });
   return problems;
 }"""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the test database in a file of its own when browser tests run.
+
+    On SQLite pytest-django's test database is in memory, and the live server
+    then answers every request on the test thread's one connection: two
+    requests at once (a preview and a save) share it, and the second fails
+    with "cannot start a transaction within a transaction". A file gives each
+    live-server thread its own connection, as in production. The directory is
+    this process's own (parallel runs never share a database); pytest-django
+    creates and removes the file. Other test runs keep the in-memory database.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    if not any(item.get_closest_marker("browser") for item in items):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="perfeval-browser-db-"))
+    database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)
@@ -117,8 +140,15 @@ class Person:
         context.on("request", lambda request: self.requests.append(request.url))
         self.page: Page = context.new_page()
         self.page.on("pageerror", lambda error: self.script_errors.append(str(error)))
+        # What the Content-Security-Policy blocked (an inline script or style,
+        # a foreign source) is reported on the console, not as a page error.
+        self.page.on("console", self._note_blocked)
         # The submit and delete buttons ask "确定…吗？" with window.confirm.
         self.page.on("dialog", lambda dialog: dialog.accept())
+
+    def _note_blocked(self, message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.script_errors.append(message.text)
 
     def url(self, path):
         return self.base_url + path
@@ -150,6 +180,12 @@ class Person:
         expect(self.page.get_by_role("alert").filter(has_text="已保存（草稿）。")).to_be_visible()
         expect(self.page.locator(".is-invalid")).to_have_count(0)
 
+    def wait_for_preview(self):
+        """Wait until the live preview has shown the figures and findings for
+        everything typed so far (preview.js marks the panel "pending" from
+        the first keystroke until then)."""
+        expect(self.page.locator("#summary")).to_have_attribute("data-preview-state", "idle")
+
     def figure(self, name):
         """A figure of the score panel above every part (总分 is "total_score")."""
         return self.page.locator(f'#summary [data-figure="{name}"]')
@@ -159,7 +195,8 @@ class Person:
         self.page.get_by_label("用户名").fill(username)
         self.page.get_by_label("密码").fill(password)
         self.submit(self.page.get_by_role("button", name="登录"))
-        assert urlsplit(self.page.url).path == "/filings/", "login failed"
+        # Home: 我的填报 for officers, the 审核工作台 for the bureau.
+        assert urlsplit(self.page.url).path in ("/filings/", "/filings/review/"), "login failed"
 
     def screenshot(self, name):
         self.page.screenshot(path=self.screenshot_folder / f"{name}.png", full_page=True)

@@ -122,9 +122,13 @@ def test_a_filing_goes_from_a_blank_page_to_a_published_pdf(open_browser):
     }
     for label, value in funds.items():
         page.get_by_label(label, exact=True).fill(value)
+    officer.wait_for_preview()
     expect(officer.figure("execution_rate")).to_have_text("95.00%")
     expect(page.locator("[data-preview-note]")).to_contain_text("尚未保存")
+    # The findings list is previewed with the figures: 全年预算数 is no longer missing.
+    expect(page.locator("#missing-parts")).not_to_contain_text("全年预算数")
     page.get_by_label("年度资金总额 全年执行数", exact=True).fill("1000.00")
+    officer.wait_for_preview()
     expect(officer.figure("execution_rate")).to_have_text("100.00%")
     officer.save()
     expect(officer.figure("execution_score")).to_have_text("10.00")
@@ -176,17 +180,27 @@ def test_a_filing_goes_from_a_blank_page_to_a_published_pdf(open_browser):
     page.get_by_label("年度总体目标 预期目标").fill("全面完成年度工作任务，提高财政资金使用绩效。")
     page.get_by_label("年度总体目标 实际完成情况").fill("各项目标任务全面完成。")
     fill_indicators(officer, INDICATORS[:2])
+    officer.wait_for_preview()
     expect(officer.figure("total_score")).to_have_text("60.00")  # 10 + 30 + 20, not yet saved
     fill_indicators(officer, [*INDICATORS[2:], SURPLUS_INDICATOR], start=2)
+    officer.wait_for_preview()
     expect(officer.figure("total_score")).to_have_text("105.00")
+    # The previewed findings agree with the previewed figures: 满分 105.
+    weights = page.locator('#findings [data-code="weights_not_100"]')
+    expect(weights).to_contain_text("满分为105")
     officer.save()
     expect(officer.figure("total_score")).to_have_text("105.00")
     expect(officer.figure("max_score")).to_have_text("105.00")
-    expect(page.locator("#findings")).to_contain_text("weights_not_100")
+    expect(weights).to_have_count(1)
+    expect(page.locator("#findings")).not_to_contain_text("weights_not_100")  # no codes shown
     page.locator("#indicators-4").get_by_label("删除").check()
+    officer.wait_for_preview()
+    expect(weights).to_have_count(0)
     officer.save()
     expect(officer.figure("total_score")).to_have_text("100.00")
-    expect(officer.figure("grade")).to_have_text("优")
+    # 优 by its figures, but the narrative report is still blank.
+    expect(officer.figure("grade")).to_have_text("未完成")
+    expect(page.locator("#missing-parts")).to_contain_text("自评报告：七、存在的问题及原因分析")
     assert list(filing.indicators.filter(project=None).values_list("name", flat=True)) == [
         row[2] for row in INDICATORS
     ]
@@ -221,6 +235,7 @@ def test_a_filing_goes_from_a_blank_page_to_a_published_pdf(open_browser):
     }.items():
         page.get_by_label(label, exact=True).fill(value)
     fill_indicators(officer, PROJECT_INDICATORS)
+    officer.wait_for_preview()
     expect(page.locator('[data-figure="project_total_score"]')).to_have_text("100.00")
     officer.save()
     expect(page.locator('[data-figure="project_total_score"]')).to_have_text("100.00")
@@ -250,6 +265,7 @@ def test_a_filing_goes_from_a_blank_page_to_a_published_pdf(open_browser):
     expect(page.locator("#findings")).to_contain_text("没有阻止报送的错误")
     expect(officer.figure("total_score")).to_have_text("100.00")
     expect(officer.figure("grade")).to_have_text("优")
+    expect(page.locator("#missing-parts")).to_have_count(0)
     officer.screenshot("part-overview")
     officer.submit(page.locator("#workflow").get_by_role("button", name="报送"))
     expect(page.get_by_title("状态")).to_have_text("已报送")

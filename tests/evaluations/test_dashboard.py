@@ -3,6 +3,8 @@
 import datetime
 import re
 from decimal import Decimal
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from departments.models import Department, Membership
 from evaluations.models import Filing, FilingTransition
+from evaluations.selectors import DASHBOARD_STATUSES
 from evaluations.services.summary import filing_summary_refresh
 from evaluations.services.workflow import filing_transition
 from tests.evaluations.pages import accessibility_problems
@@ -35,7 +38,7 @@ PAST = timezone.localdate() - datetime.timedelta(days=1)
 FUTURE = timezone.localdate() + datetime.timedelta(days=30)
 
 
-def filing_in(department, status, *, score=None, grade="", errors=0, fiscal_year=None):
+def filing_in(department, status, *, score=None, grade="", errors=0, missing=0, fiscal_year=None):
     """A filing as the dashboard reads it: its status and stored summary."""
     return Filing.objects.create(
         department=department,
@@ -44,6 +47,7 @@ def filing_in(department, status, *, score=None, grade="", errors=0, fiscal_year
         total_score=None if score is None else Decimal(score),
         grade=grade,
         error_count=errors,
+        missing_count=missing,
     )
 
 
@@ -76,19 +80,26 @@ def year():
 
 @pytest.fixture
 def departments(district, year):
-    """One department per status of the year, plus one that has not started."""
+    """One department per status of the year, plus one that has not started.
+    Each with its stored (errors, missing parts)."""
     made = {}
-    for name, status, score, grade, errors in [
-        ("财政局", Status.DRAFT, "55.00", "差", 3),
-        ("教育局", Status.SUBMITTED, "92.50", "优", 0),
-        ("卫健局", Status.SUBMITTED, "70.00", "中", 2),
-        ("民政局", Status.RETURNED, "81.00", "良", 1),
-        ("水利局", Status.APPROVED, "97.00", "优", 0),
-        ("文旅局", Status.PUBLISHED, "88.00", "良", 0),
+    for name, status, score, grade, errors, missing in [
+        ("财政局", Status.DRAFT, "55.00", "差", 3, 2),
+        ("教育局", Status.SUBMITTED, "92.50", "优", 0, 0),
+        ("卫健局", Status.SUBMITTED, "70.00", "中", 2, 1),
+        ("民政局", Status.RETURNED, "81.00", "良", 1, 1),
+        ("水利局", Status.APPROVED, "97.00", "优", 0, 0),
+        ("文旅局", Status.PUBLISHED, "88.00", "良", 0, 0),
     ]:
         department = DepartmentFactory(name=name, jurisdiction=district)
         made[name] = filing_in(
-            department, status, score=score, grade=grade, errors=errors, fiscal_year=year
+            department,
+            status,
+            score=score,
+            grade=grade,
+            errors=errors,
+            missing=missing,
+            fiscal_year=year,
         )
     made["交通局"] = DepartmentFactory(name="交通局", jurisdiction=district)
     return made
@@ -198,14 +209,51 @@ def test_nothing_is_overdue_before_the_deadline(client, reviewer, departments, y
     assert not any(row.overdue for row in dashboard(client).context["rows"])
 
 
-def test_the_newest_year_is_shown_unless_another_is_asked_for(client, reviewer, departments):
+def test_it_opens_on_the_newest_year_with_submitted_filings_of_the_jurisdiction(
+    client, reviewer, departments
+):
     newer = FiscalYearFactory(year=2024)
     filing_in(Department.objects.get(name="教育局"), Status.DRAFT, fiscal_year=newer)
-    response = dashboard(client)
-    assert response.context["fiscal_year"] == newer
-    assert {row.status for row in response.context["rows"]} == {"draft", "not_started"}
-    assert dashboard(client, year=2023).context["fiscal_year"].year == 2023
+    # Submitted elsewhere: not the reviewer's work.
+    filing_in(DepartmentFactory(name="外区局"), Status.SUBMITTED, fiscal_year=newer)
+    assert dashboard(client).context["fiscal_year"].year == 2023
+
+    filing_in(Department.objects.get(name="交通局"), Status.SUBMITTED, fiscal_year=newer)
+    assert dashboard(client).context["fiscal_year"] == newer
+
+
+def test_without_submitted_filings_it_opens_on_the_newest_open_year(client, reviewer, district):
+    FiscalYearFactory(year=2023)
+    open_year = FiscalYearFactory(year=2024)
+    FiscalYearFactory(year=2025, is_open=False)
+    filing_in(DepartmentFactory(jurisdiction=district), Status.DRAFT, fiscal_year=open_year)
+    assert dashboard(client).context["fiscal_year"] == open_year
+
+
+def test_a_year_asked_for_is_shown(client, reviewer, departments):
+    newer = FiscalYearFactory(year=2024)
+    filing_in(Department.objects.get(name="教育局"), Status.SUBMITTED, fiscal_year=newer)
+    response = dashboard(client, year=2023)
+    assert response.context["fiscal_year"].year == 2023
     assert client.get(DASHBOARD, {"year": "1999"}).status_code == 404
+
+
+def test_every_count_link_keeps_the_year_and_the_other_filters(client, reviewer, departments):
+    FiscalYearFactory(year=2024)  # open, but without submitted filings
+    html = dashboard(client, q="局", grade="优", status="draft").content.decode()
+    counts = re.search(r'<ul class="list-unstyled mb-0 status-counts">(.*?)</ul>', html, re.S)
+    links = [
+        parse_qs(urlsplit(unescape(link)).query)
+        for link in re.findall(r'href="([^"]*)"', counts.group(1))
+    ]
+    assert len(links) == 9  # 全部部门, seven statuses, 逾期未报送
+    for query in links:
+        assert (query["year"], query["q"], query["grade"]) == (["2023"], ["局"], ["优"])
+    assert "status" not in links[0] and "overdue" not in links[0]
+    assert [query["status"] for query in links[1:8]] == [[key] for key, _ in DASHBOARD_STATUSES]
+    assert links[8]["overdue"] == ["1"] and "status" not in links[8]
+    next_url = re.search(r'name="next" value="([^"]*)"', html).group(1)
+    assert parse_qs(urlsplit(unescape(next_url)).query)["year"] == ["2023"]
 
 
 # --- filters, search, sort, counts and charts -----------------------------------
@@ -218,6 +266,7 @@ def test_the_newest_year_is_shown_unless_another_is_asked_for(client, reviewer, 
         ({"status": "not_started"}, {"交通局"}),
         ({"grade": "优"}, {"教育局", "水利局"}),
         ({"grade": "none"}, {"交通局"}),
+        ({"grade": "incomplete"}, {"财政局", "卫健局", "民政局"}),
         ({"overdue": "1"}, {"交通局", "财政局", "民政局"}),
         ({"q": "教育"}, {"教育局"}),
         ({"status": "submitted", "grade": "优"}, {"教育局"}),
@@ -246,6 +295,7 @@ def test_counts_per_status_cover_all_departments_whatever_the_filter(client, rev
         "returned": 1,
         "approved": 1,
         "published": 1,
+        "withdrawn": 0,
     }
     assert response.context["total"] == 7
     assert response.context["overdue_count"] == 3
@@ -257,10 +307,29 @@ def test_charts_are_inline_svg_images_without_script(client, reviewer, departmen
     assert len(charts) == 2
     assert "<title>2023年度各状态部门数</title>" in charts[0]
     assert "<title>2023年度等次分布（已开始填报的部门）</title>" in charts[1]
-    assert "<desc>未开始 1，草稿 1，已报送 2，已退回 1，已审核 1，已公开 1</desc>" in charts[0]
+    assert (
+        "<desc>未开始 1，草稿 1，已报送 2，已退回 1，已审核 1，已公开 1，已撤销 0</desc>"
+        in charts[0]
+    )
     assert not any("<script" in chart or "href" in chart for chart in charts)
+    assert "<desc>优 2，良 1，中 0，差 0，未完成 3，未评定 0</desc>" in charts[1]
     grades = {c.key: c.count for c in response.context["grade_counts"]}
-    assert grades == {"优": 2, "良": 2, "中": 1, "差": 1, "none": 0}
+    assert grades == {"优": 2, "良": 1, "中": 0, "差": 0, "incomplete": 3, "none": 0}
+
+
+def test_a_filing_with_parts_missing_shows_unfinished_instead_of_a_grade(
+    client, reviewer, departments, district, year
+):
+    wrong_sum = DepartmentFactory(name="公安局", jurisdiction=district)
+    filing_in(wrong_sum, Status.DRAFT, score="85.00", grade="良", errors=1, fiscal_year=year)
+    html = dashboard(client).content.decode()
+    rows = dict(re.findall(r'<tr[^>]*>.*?<a href="[^"]*">([^<]*)</a>(.*?)</tr>', html, re.S))
+    assert "未完成" in rows["财政局"] and ">差<" not in rows["财政局"]
+    assert "未完成" in rows["卫健局"] and ">中<" not in rows["卫健局"]
+    assert "<td>优</td>" in rows["教育局"] and "未完成" not in rows["教育局"]
+    # A wrong sum is an error to fix, but the filing's 等次 is shown as its pages show it.
+    assert "<td>良</td>" in rows["公安局"] and "未完成" not in rows["公安局"]
+    assert "换算得分 = 总分 ÷ 满分 × 100" in html
 
 
 def test_only_submitted_filings_without_errors_get_a_checkbox(client, reviewer, departments):

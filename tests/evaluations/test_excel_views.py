@@ -202,10 +202,9 @@ def test_summary_workbook_lists_each_finding_with_its_place(client, filing, revi
     assert filing.error_count > 0
     first = findings[0]
     assert first[1:4] == (filing.department.jurisdiction.name, filing.department.name, "错误")
-    assert first[4] == "deviation_missing"
-    assert "偏差原因" in first[5]
-    assert first[6].startswith("附件2")
-    assert first[7].startswith("indicators[")
+    assert "偏差原因" in first[4]
+    assert first[5].startswith("附件2")
+    assert len(first) == 6  # no internal finding code or document path for people to read
     summary = sheet_rows(book[SUMMARY_SHEET])[0]
     assert summary[10:] == (filing.error_count, filing.warning_count)
 
@@ -545,3 +544,59 @@ def test_without_defusedxml_every_upload_is_refused(client, filing, officer, mon
     html = refused(client, filing, filing_workbook(filing=filing))
 
     assert "defusedxml" in html
+
+
+def test_every_bad_cell_of_an_upload_is_listed_with_its_place(client, filing, officer):
+    client.force_login(officer)
+    data = filing_workbook(filing=filing)
+    for change in (
+        set_cell(SHEET_FUNDS, "C3", "=B3*2"),
+        set_cell(SHEET_FUNDS, "D3", "很多"),
+        set_cell(SHEET_FUNDS, "E3", 10.555),
+    ):
+        data = edited(data, change)
+
+    html = refused(client, filing, data)
+
+    assert "文件中共有 3 处问题" in html
+    for line in (
+        "<li>工作表“年度资金”单元格 C3：全年预算数含公式，请改为数值。</li>",
+        "<li>工作表“年度资金”单元格 D3：全年执行数不是数字：“很多”。</li>",
+        "<li>工作表“年度资金”单元格 E3：分值最多两位小数，实际为 10.555。</li>",
+    ):
+        assert line in html
+    assert "未导入：工作簿中有 3 处问题，见上方列表。" in html
+    assert "另有" not in html
+    assert accessibility_problems(html) == []
+
+
+HOSTILE_UPLOADS = {
+    "merged_range_bomb": (
+        lambda data: hostile.extra_merged_range(data, SHEET_PROFILE, "E40:XFD5000"),
+        "工作表“部门基本情况”的合并单元格共覆盖",
+    ),
+    "sheet_part_named_bin": (
+        lambda data: hostile.sheet_renamed(
+            data, SHEET_PROFILE, "xl/worksheets/sheet1.bin", rows=400_000
+        ),
+        "工作表“部门基本情况”至少有",
+    ),
+    "bad_crc": (
+        lambda data: hostile.bad_crc(data, "xl/styles.xml"),
+        "工作簿已损坏（部件 xl/styles.xml 无法解压或校验不符）",
+    ),
+    "encrypted_entry": (
+        lambda data: hostile.encrypted_entry(data, "xl/styles.xml"),
+        "工作簿部件 xl/styles.xml 已加密",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_UPLOADS)
+def test_a_hostile_workbook_is_refused_with_a_plain_message(case, client, filing, officer):
+    client.force_login(officer)
+    make, expected = HOSTILE_UPLOADS[case]
+
+    html = refused(client, filing, make(filing_workbook(filing=filing)))
+
+    assert expected in html

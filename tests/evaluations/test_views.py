@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from departments.models import Membership
-from evaluations.models import BasicDataRow, Filing, Indicator, Project
+from evaluations.models import BasicDataRow, Filing, FilingCache, Indicator, Project
 from evaluations.services.summary import filing_summary_refresh
 from evaluations.validators import MAX_TEXT_LENGTH
 from tests.evaluations.pages import PageForm, accessibility_problems
@@ -245,7 +245,7 @@ def test_saving_a_part_bumps_the_version_and_keeps_the_status(client, filing, of
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("abc", "请输入数字"),
+        ("abc", "请输入金额（万元），如 1380.50"),
         ("-5", "金额不能为负数"),
         ("1.234", "最多两位小数"),
     ],
@@ -331,6 +331,9 @@ def test_a_date_outside_the_accepted_years_is_refused(client, filing, officer):
 
 def test_a_not_applicable_indicator_keeps_no_weight_or_score(client, filing, officer):
     add_indicators(filing, [("督促检查", "5", "5")])
+    # 不适用 is offered only where the scoring template allows it.
+    filing.scoring_template.allow_normalization = True
+    filing.scoring_template.save()
     client.force_login(officer)
     url = part_url(filing, "scores")
     form = page_form(client, url)
@@ -494,6 +497,152 @@ def test_preview_of_a_bad_value_reports_it_without_figures(client, filing, offic
     assert response.json() == {"valid": False, "invalid_fields": 1}
 
 
+def writes_during(callable_):
+    """Run `callable_` and return what it sent the database beyond reading:
+    writes, transactions (savepoints) and row locks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = callable_()
+    sent = [query["sql"] for query in queries.captured_queries]
+    changes = [
+        sql
+        for sql in sent
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "BEGIN"))
+        or "FOR UPDATE" in sql.upper()
+    ]
+    return result, changes
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_preview_writes_locks_and_opens_nothing(client, filing, officer, cached):
+    add_indicators(filing, [("督促检查", "90", "90")])
+    client.force_login(officer)
+    form = page_form(client, part_url(filing, "scores"))
+    if not cached:  # the pages' copy is missing: the preview must not store one
+        FilingCache.objects.filter(filing=filing).delete()
+    form.fill("indicators", 0, score="80")
+    url = reverse("evaluations:part_preview", args=[filing.pk, "scores"])
+    version = filing.version
+
+    response, changes = writes_during(lambda: client.post(url, form.data))
+
+    assert response.status_code == 200
+    assert changes == []
+    assert response.json()["figures"]["total_score"] == "80.00"  # 0 + 80 (no funds yet)
+    filing.refresh_from_db()
+    assert filing.version == version
+    assert filing.indicators.get().score == Decimal("90.00")
+    assert FilingCache.objects.filter(filing=filing).exists() is cached
+
+
+def test_a_preview_returns_the_findings_of_the_figures_it_shows(client, filing, officer):
+    add_indicators(filing, [("督促检查", "90", "90")])
+    client.force_login(officer)
+    form = page_form(client, part_url(filing, "scores"))
+    form.fill("indicators", 0, score="80")  # below 分值 without a 偏差原因
+    response = client.post(
+        reverse("evaluations:part_preview", args=[filing.pk, "scores"]), form.data
+    )
+    data = response.json()
+    html = data["findings_html"]
+    # The list is rendered by the panel's own include, with its links, and
+    # counts the same errors as the figures.
+    assert 'data-code="deviation_missing"' in html
+    assert f'href="/filings/{filing.pk}/scores/#indicators-0"' in html
+    assert html.count('class="finding finding-error"') == data["figures"]["errors"]
+    assert f'<span data-figure="errors">{data["figures"]["errors"]}</span>' in html
+    assert "deviation_missing<" not in html
+    # Nothing saved: the page itself still has no such finding.
+    saved = client.get(part_url(filing, "scores")).content.decode()
+    assert 'data-code="deviation_missing"' not in saved
+
+
+def test_a_preview_of_a_project_table_scores_the_typed_rows(client, filing, officer, project):
+    client.force_login(officer)
+    url = reverse("evaluations:project_edit", args=[filing.pk, project.pk])
+    form = page_form(client, url)
+    form.set(**{"project-total_full_year_budget": "100", "project-total_executed": "100"})
+    form.set(**{"project-weight": "10"})
+    form.fill(
+        "indicators",
+        0,
+        level1="产出指标",
+        name="专项督查",
+        target="≥1次",
+        actual="2次",
+        weight="90",
+        score="90",
+    )
+    preview = reverse("evaluations:project_preview", args=[filing.pk, project.pk])
+    response, changes = writes_during(lambda: client.post(preview, form.data))
+    assert changes == []
+    table = response.json()["figures"]["projects"][str(project.pk)]
+    assert (table["total_score"], table["max_score"], table["grade"]) == ("100.00", "100.00", "优")
+    assert project.indicators.count() == 0
+
+
+def test_an_unfinished_filing_shows_what_is_missing_instead_of_a_grade(client, filing, officer):
+    add_indicators(filing, [("督促检查", "90", "90")])
+    client.force_login(officer)
+    html = client.get(part_url(filing, "overview")).content.decode()
+    assert re.search(r'data-figure="grade"[^>]*>未完成<', html)
+    assert 'id="missing-parts"' in html
+    assert (
+        f'<a href="/filings/{filing.pk}/funds/#funds-full_year_budget">年度资金：全年预算数</a>'
+        in (html)
+    )
+    assert "换算得分 = 总分 ÷ 满分 × 100" in html
+    # Typing the missing amounts into the funds page previews a grade.
+    form = page_form(client, part_url(filing, "funds"))
+    form.set(**{"funds-full_year_budget": "100", "funds-executed": "100", "funds-weight": "10"})
+    response = client.post(
+        reverse("evaluations:part_preview", args=[filing.pk, "funds"]), form.data
+    )
+    data = response.json()
+    assert data["figures"]["grade"] == "未完成"  # the report sections are still blank
+    assert "年度资金：全年预算数" not in data["findings_html"]
+    assert "自评报告：七、存在的问题及原因分析" in data["findings_html"]
+
+
+# --- a refused save ------------------------------------------------------------------
+
+
+def test_a_refused_save_lists_each_error_with_a_link_to_its_field(client, filing, officer):
+    add_indicators(filing, [("督促检查", "10", "10")])
+    client.force_login(officer)
+    url = part_url(filing, "scores")
+    form = page_form(client, url)
+    form.set(**{"goal-goal_expected": "全面完成年度工作任务。"})
+    form.fill("indicators", 0, score="12")  # above its 分值
+    response = client.post(url, form.data)
+    html = response.content.decode()
+    assert "本页未保存" in html
+    assert (
+        '<a href="#id_indicators-0-score" class="alert-link">绩效指标第 1 行 得分：'
+        "得分不能超过分值（10.00）。</a>"
+    ) in html
+    assert 'value="12"' in html  # the refused value is kept
+    assert "全面完成年度工作任务。" in html  # and so is every other posted value
+    filing.refresh_from_db()
+    assert filing.goal_expected == ""
+    assert filing.indicators.get().score == Decimal("10.00")
+
+
+def test_a_refused_amount_is_named_by_its_label(client, filing, officer):
+    client.force_login(officer)
+    url = part_url(filing, "funds")
+    form = page_form(client, url)
+    form.set(**{"funds-executed": "-5", "funds-full_year_budget": "1007.30"})
+    html = client.post(url, form.data).content.decode()
+    assert re.search(
+        r'<a href="#id_funds-executed" class="alert-link">[^<]*全年执行数：[^<]+</a>', html
+    )
+    assert "有 1 处填写不符合要求" in html
+    assert 'value="1007.30"' in html
+
+
 # --- projects ------------------------------------------------------------------------
 
 
@@ -527,11 +676,15 @@ def test_officer_adds_and_removes_project_tables(client, filing, officer):
 
 
 def bureau_reviewer():
-    return reviewer_of(JurisdictionFactory(name="岳阳市君山区"))
+    """The reviewer of 君山, whose department and fiscal year an administrator
+    has created (an import never creates them)."""
+    jurisdiction = JurisdictionFactory(name="岳阳市君山区")
+    DepartmentFactory(name="中共岳阳市君山区委办公室", jurisdiction=jurisdiction)
+    FiscalYearFactory(year=2023)
+    return reviewer_of(jurisdiction)
 
 
 def test_bureau_imports_a_json_filing(client):
-    FiscalYearFactory(year=2023)
     client.force_login(bureau_reviewer())
     upload = SimpleUploadedFile("junshan.json", example_bytes("junshan-2023"))
     response = client.post(reverse("evaluations:filing_import"), {"file": upload})
@@ -558,10 +711,11 @@ def test_a_bad_json_file_is_refused_naming_the_path_and_nothing_is_written(clien
     assert "不是有效的 JSON" in response.content.decode()
 
 
-def test_an_existing_filing_is_replaced_only_with_the_overwrite_box(client):
+def test_a_returned_filing_is_replaced_only_with_the_overwrite_box(client):
     client.force_login(bureau_reviewer())
     url = reverse("evaluations:filing_import")
     client.post(url, {"file": SimpleUploadedFile("a.json", example_bytes("junshan-2023"))})
+    Filing.objects.update(status=Filing.Status.RETURNED)
     again = client.post(url, {"file": SimpleUploadedFile("a.json", example_bytes("junshan-2023"))})
     assert again.status_code == 400
     assert "已存在" in again.content.decode()
@@ -574,6 +728,7 @@ def test_an_existing_filing_is_replaced_only_with_the_overwrite_box(client):
 
 
 def test_import_of_another_jurisdictions_filing_is_refused(client):
+    bureau_reviewer()
     client.force_login(reviewer_of(JurisdictionFactory(name="邵阳市北塔区")))
     upload = SimpleUploadedFile("junshan.json", example_bytes("junshan-2023"))
     response = client.post(reverse("evaluations:filing_import"), {"file": upload})
@@ -634,6 +789,7 @@ def test_superuser_sees_every_filing(client, filing):
                 "execution_score": "10.00",
                 "total_score": "97.00",
                 "max_score": "100.00",
+                # 7 rows lack 实际完成值 (warnings) but have their 得分.
                 "grade": "优",
                 "staffing_control_rate": "156.52",
             },
@@ -666,5 +822,6 @@ def test_imported_examples_show_the_reference_figures_and_findings(
             assert re.search(rf'data-figure="{name}"[^>]*>{value}%?<', page), (part, name)
     overview = client.get(part_url(filing, "overview")).content.decode()
     for code in error_codes:
-        assert f">{code}</code>" in overview
-    assert ">budget_missing</code>" not in overview
+        assert f'data-code="{code}"' in overview
+        assert f">{code}<" not in overview  # the code is never shown to the officer
+    assert 'data-code="budget_missing"' not in overview

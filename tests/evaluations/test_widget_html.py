@@ -127,7 +127,7 @@ def test_every_bound_field_with_refused_values_renders_the_same(filing):
     forms_ = page_forms(filing, data)
     assert any(form.errors for form in forms_)
     errors = " ".join(str(form.errors) for form in forms_)
-    assert "请输入数字" in errors and "最多两位小数" in errors and "文字过长" in errors
+    assert "请输入金额（万元）" in errors and "最多两位小数" in errors and "文字过长" in errors
     fast = sum(assert_same(form) for form in forms_)
     assert fast > 150
 

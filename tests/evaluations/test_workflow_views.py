@@ -11,10 +11,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.timezone import localtime
 
+from departments.models import Membership
+from evaluations import selectors
 from evaluations.models import Filing, FilingTransition
+from evaluations.services.reports import report_freeze
+from evaluations.services.workflow import filing_blocking_errors
 from evaluations.validators import MAX_TEXT_LENGTH
 from tests.evaluations.pages import PageForm, accessibility_problems
-from tests.factories import DepartmentFactory, JurisdictionFactory, officer_of, reviewer_of
+from tests.factories import (
+    DepartmentFactory,
+    JurisdictionFactory,
+    UserFactory,
+    officer_of,
+    reviewer_of,
+)
 from tests.helpers import import_example, make_submittable
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +111,8 @@ def test_each_user_sees_the_buttons_of_the_moves_they_may_make(client, filing, o
     assert buttons(client, filing) == set()
     set_status(filing, Status.APPROVED)
     client.force_login(reviewer)
+    # 公开 waits for the frozen report (see the tests of the waiting button).
+    report_freeze(filing_id=filing.pk)
     assert buttons(client, filing, page="scores") == {"publish", "reopen"}
     set_status(filing, Status.PUBLISHED)
     assert buttons(client, filing, page="report") == {"unpublish"}
@@ -138,18 +150,85 @@ def test_the_button_returns_to_the_page_it_was_pressed_on(client, filing, office
 def test_submission_with_errors_is_refused_with_each_error_linking_to_its_field(client):
     filing = import_example("junshan-2023")  # 经济效益 deducted without a reason, twice
     client.force_login(officer_of(filing.department))
-    response = press(client, filing, "submit")
+    # The page offers no 报送 (see the next test): a page opened before the
+    # errors were saved still posts it.
+    response = client.post(transition_url(filing, "submit"), {"status": "draft"})
     assert response.status_code == 409
     html = response.content.decode()
-    assert "该填报还有 2 项错误，修正后才能报送。" in html
+    errors = len(filing_blocking_errors(filing=filing))
+    assert f"该填报还有 {errors} 项错误，修正后才能报送。" in html
+    assert "<title>中共岳阳市君山区委办公室 2023年度 · “报送”未完成" in html
+    assert "重新报送" not in html
     blocking = html[html.index('class="blocking-errors') :]
     project = filing.projects.get()
     assert f'href="/filings/{filing.pk}/scores/#indicators-7"' in blocking
     assert f'href="/filings/{filing.pk}/projects/{project.pk}/#indicators-' in blocking
-    assert blocking.count("deviation_missing") == 2
+    assert blocking.count('data-code="deviation_missing"') == 2
+    assert blocking.count("<li data-code=") == errors
+    assert "<code" not in blocking  # the codes are for tests, not for people
     filing.refresh_from_db()
     assert filing.status == Status.DRAFT
     assert not FilingTransition.objects.exists()
+
+
+def test_with_errors_the_submit_button_counts_them_and_leads_to_the_list(client):
+    filing = import_example("junshan-2023")
+    client.force_login(officer_of(filing.department))
+    html = client.get(part_url(filing, "funds")).content.decode()
+    errors = len(selectors.filing_summary(filing=filing).errors)
+    assert errors >= 2
+    assert (
+        f'<a class="btn btn-sm btn-outline-danger" href="#findings" id="submit-blocked">'
+        f"有 {errors} 个错误，暂不能报送</a>"
+    ) in html
+    assert 'id="findings"' in html
+    assert 'id="transition-submit"' not in html and "报送后将不能再修改" not in html
+
+
+def test_without_errors_the_submit_button_asks_to_confirm(client, filing, officer):
+    client.force_login(officer)
+    html = client.get(part_url(filing)).content.decode()
+    assert 'id="submit-blocked"' not in html
+    assert 'data-confirm="报送后将不能再修改，确定报送吗？"' in html
+
+
+def test_a_returned_filing_refused_on_resubmission_says_resubmit(client):
+    filing = import_example("junshan-2023")  # with errors
+    set_status(filing, Status.RETURNED)
+    client.force_login(officer_of(filing.department))
+    response = client.post(transition_url(filing, "submit"), {"status": "returned"})
+    assert response.status_code == 409
+    assert "“重新报送”未完成" in response.content.decode()
+
+
+def test_publish_waits_disabled_for_the_frozen_report_and_the_page_reloads(
+    client, filing, reviewer
+):
+    set_status(filing, Status.APPROVED)
+    client.force_login(reviewer)
+    html = client.get(part_url(filing)).content.decode()
+    assert 'id="transition-publish"' not in html
+    waiting = html[html.index('id="publish-waiting"') :]
+    assert '<button type="button" class="btn btn-sm btn-outline-success" disabled' in waiting
+    assert "审核版报告正在生成，生成后才能公开" in waiting
+    assert 'data-report-pending="5"' in html and "js/report-wait.js" in html
+    report_freeze(filing_id=filing.pk)
+    html = client.get(part_url(filing)).content.decode()
+    assert 'id="transition-publish"' in html
+    assert "data-report-pending" not in html and "js/report-wait.js" not in html
+
+
+def test_publishing_before_the_report_exists_is_refused_in_plain_words(client, filing, reviewer):
+    set_status(filing, Status.APPROVED)
+    client.force_login(reviewer)
+    response = client.post(transition_url(filing, "publish"), {"status": "approved"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "审核版报告正在生成，生成后才能公开，请稍后再试。" in html
+    # A refusal answers a POST: reloading it would post again.
+    assert "data-report-pending" not in html
+    filing.refresh_from_db()
+    assert filing.status == Status.APPROVED
 
 
 def test_reviewer_returns_a_submitted_filing_with_a_reason(client, filing, reviewer):
@@ -575,15 +654,16 @@ def test_history_takes_the_same_number_of_queries_however_long_it_is(client, fil
 # --- the whole cycle -----------------------------------------------------------------------
 
 
-def test_the_whole_cycle_through_the_web(client):
+def test_the_whole_cycle_through_the_web(client, django_capture_on_commit_callbacks):
     filing = import_example("junshan-2023")  # a draft with two errors
     officer = officer_of(filing.department, first_name="唐卫红")
     reviewer = reviewer_of(filing.department.jurisdiction, first_name="李审核")
     project = filing.projects.get()
 
-    # The officer tries to submit, is refused, fixes both errors, submits.
+    # The officer sees why 报送 is not offered, fixes the errors, submits.
     client.force_login(officer)
-    assert press(client, filing, "submit").status_code == 409
+    errors = len(filing_blocking_errors(filing=filing))
+    assert f"有 {errors} 个错误，暂不能报送" in client.get(part_url(filing)).content.decode()
     url = part_url(filing, "scores")
     form = PageForm(client.get(url).content.decode())
     form.fill("indicators", 7, deviation="部分项目落地时间晚于计划。")
@@ -595,6 +675,12 @@ def test_the_whole_cycle_through_the_web(client):
     )
     form.fill("indicators", index, deviation="专项经济效益尚需时间显现。")
     assert client.post(project_url, form.data).status_code == 302
+    contact_url = part_url(filing, "contact")
+    form = PageForm(client.get(contact_url).content.decode())
+    form.data.update(
+        {"contact-preparer": "李文静", "contact-phone": "0730-8321234", "contact-head": "王建国"}
+    )
+    assert client.post(contact_url, form.data).status_code == 302
     assert press(client, filing, "submit").status_code == 302
     filing.refresh_from_db()
     assert filing.status == Status.SUBMITTED
@@ -617,7 +703,8 @@ def test_the_whole_cycle_through_the_web(client):
     assert "附件2 第8行 偏差原因分析及改进措施" in changes
     assert "招商引资项目落地慢于预期" in changes and "部分项目落地时间晚于计划。" in changes
     assert changes.count('<tr class="change-') == 1
-    assert press(client, filing, "approve").status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):  # the render task
+        assert press(client, filing, "approve").status_code == 302
     assert press(client, filing, "publish").status_code == 302
     filing.refresh_from_db()
     assert filing.status == Status.PUBLISHED
@@ -649,3 +736,152 @@ def test_the_whole_cycle_through_the_web(client):
     history = client.get(history_url(filing)).content.decode()
     assert history.count("badge text-bg-primary") == 7
     assert filing.total_score == Decimal("99.00")
+
+
+# --- separation of duties ------------------------------------------------------------
+
+
+@pytest.fixture
+def officer_reviewer(filing):
+    """Officer of the department and reviewer of its jurisdiction, a pair of
+    roles held from before 用户管理 refused it."""
+    user = officer_of(filing.department, first_name="周兼任")
+    Membership.objects.create(
+        user=user, role=Membership.Role.REVIEWER, jurisdiction=filing.department.jurisdiction
+    )
+    return user
+
+
+def test_an_officer_who_also_reviews_gets_no_review_button_and_a_refusal(
+    client, filing, officer_reviewer
+):
+    client.force_login(officer_reviewer)
+    assert buttons(client, filing) == {"submit"}
+    set_status(filing, Status.SUBMITTED)
+    assert buttons(client, filing) == set()
+
+    response = client.post(
+        transition_url(filing, "approve"), {"status": "submitted", "comment": ""}
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "您是该部门的填报人，不能审核本部门的填报（填报与审核须由不同的人担任）。" in page
+    assert "duty" not in page
+    assert Filing.objects.get(pk=filing.pk).status == Status.SUBMITTED
+    assert not FilingTransition.objects.filter(to_status=Status.APPROVED).exists()
+
+
+# --- withdrawal ------------------------------------------------------------------------
+
+WITHDRAW_REASON = "该部门已撤并，本年度填报作废。"
+RESTORE_REASON = "撤并决定已撤回，恢复填报。"
+
+
+@pytest.fixture
+def admin():
+    user = UserFactory(username="admin", first_name="王管理")
+    Membership.objects.create(user=user, role=Membership.Role.ADMIN)
+    return user
+
+
+def test_an_administrator_withdraws_with_a_reason_shown_on_every_page(
+    client, filing, officer, admin
+):
+    set_status(filing, Status.SUBMITTED)
+    client.force_login(admin)
+    assert "withdraw" in buttons(client, filing)
+
+    response = press(client, filing, "withdraw", comment=WITHDRAW_REASON)
+
+    assert response.status_code == 302
+    assert Filing.objects.get(pk=filing.pk).status == Status.WITHDRAWN
+    client.force_login(officer)
+    for part in ("overview", "scores"):
+        page = client.get(part_url(filing, part)).content.decode()
+        assert 'class="badge status-withdrawn"' in page and ">已撤销<" in page
+        banner = page[page.index('id="withdrawn-reason"') :]
+        assert "该填报已被撤销" in banner and WITHDRAW_REASON in banner
+        assert "撤销人：王管理" in banner and "撤销前状态：已报送" in banner
+        assert f"{filing.fiscal_year.year} 年度不能另行新建填报" in banner
+        assert "恢复后状态为“已报送”" in banner
+    assert buttons(client, filing) == set()
+
+
+def test_a_withdrawal_without_a_reason_is_refused_in_plain_words(client, filing, admin):
+    client.force_login(admin)
+    response = press(client, filing, "withdraw", comment="")
+    assert response.status_code == 409
+    assert "请填写撤销原因（至少 5 个字）。" in response.content.decode()
+    assert Filing.objects.get(pk=filing.pk).status == Status.DRAFT
+
+
+@pytest.mark.parametrize("part", EDIT_PARTS)
+def test_a_withdrawn_filing_is_read_only(client, filing, officer, admin, part):
+    client.force_login(admin)
+    press(client, filing, "withdraw", comment=WITHDRAW_REASON)
+    filing.refresh_from_db()
+    client.force_login(officer)
+    url = part_url(filing, part)
+    html = client.get(url).content.decode()
+    assert "<fieldset disabled>" in html and "保存草稿" not in html
+    assert "该填报状态为“已撤销”，只能查看，不能修改。" in html
+    form = PageForm(html)
+    form.set(**{PART_FIELDS[part]: "99"})
+    form.data["version"] = str(filing.version)
+    assert client.post(url, form.data).status_code == 409
+    assert Filing.objects.get(pk=filing.pk).version == filing.version
+
+
+def test_the_administrator_restores_a_withdrawn_filing_to_where_it_was(
+    client, filing, reviewer, admin
+):
+    set_status(filing, Status.SUBMITTED)
+    client.force_login(admin)
+    press(client, filing, "withdraw", comment=WITHDRAW_REASON)
+    filing.refresh_from_db()
+    assert buttons(client, filing) == {"restore"}
+    withdrawn_page = client.get(part_url(filing)).content.decode()
+    assert accessibility_problems(withdrawn_page) == []
+    assert 'for="transition-restore-comment"' in withdrawn_page
+    client.force_login(reviewer)
+    assert buttons(client, filing) == set()
+    refused = client.post(
+        transition_url(filing, "restore"), {"status": "withdrawn", "comment": RESTORE_REASON}
+    )
+    assert refused.status_code == 409 and "您没有权限执行“恢复”操作。" in refused.content.decode()
+
+    client.force_login(admin)
+    response = press(client, filing, "restore", comment=RESTORE_REASON)
+
+    assert response.status_code == 302
+    filing.refresh_from_db()
+    assert filing.status == Status.SUBMITTED
+    assert [(t.from_status, t.to_status, t.comment) for t in filing.transitions.all()][:2] == [
+        (Status.WITHDRAWN, Status.SUBMITTED, RESTORE_REASON),
+        (Status.SUBMITTED, Status.WITHDRAWN, WITHDRAW_REASON),
+    ]
+    page = client.get(part_url(filing)).content.decode()
+    assert 'id="withdrawn-reason"' not in page
+
+
+def test_the_history_keeps_the_withdrawal_and_its_reason(client, filing, admin):
+    client.force_login(admin)
+    press(client, filing, "withdraw", comment=WITHDRAW_REASON)
+    page = client.get(history_url(filing)).content.decode()
+    assert "草稿 → 已撤销" in page and WITHDRAW_REASON in page
+
+
+def test_the_dashboard_counts_and_lists_withdrawn_filings(client, filing, reviewer, admin):
+    client.force_login(admin)
+    press(client, filing, "withdraw", comment=WITHDRAW_REASON)
+    client.force_login(reviewer)
+    page = client.get(
+        reverse("evaluations:dashboard"), {"year": filing.fiscal_year.year}
+    ).content.decode()
+    assert re.search(r'>已撤销</a> <span class="fw-semibold" data-status="withdrawn">1<', page)
+    listed = client.get(
+        reverse("evaluations:dashboard"),
+        {"year": filing.fiscal_year.year, "status": "withdrawn"},
+    ).content.decode()
+    assert filing.department.name in listed

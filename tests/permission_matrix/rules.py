@@ -13,7 +13,11 @@ here. The answers follow DOMAIN.md ("People and roles", "Filing life cycle"):
   bureau's JSON import with 覆盖, which replaces a draft or returned filing
   of its jurisdiction, as tests/evaluations/test_views.py has it);
 - status moves follow the life cycle (MOVES below, written from DOMAIN.md and
-  not read from the workflow's own table); a refused move is a 409;
+  not read from the workflow's own table); a refused move is a 409, and so
+  is every bureau move of an officer of the department who also reviews it
+  (separation of duties);
+- a withdrawn filing is read-only and off 信息公开 (404 there) like any
+  filing that is not published;
 - a method a view does not take is a 405, checked before anything else.
 
 Every answer that is not a `write()` must leave the database as it was.
@@ -35,6 +39,7 @@ from tests.permission_matrix.world import (
     FROZEN,
     OFFICER_A,
     OFFICER_B,
+    OFFICER_REVIEWER,
     PERSONAS,
     REVIEWER_J1,
     REVIEWER_J2,
@@ -79,6 +84,7 @@ def row(
     officer_b: Any,
     reviewer_j1: Any,
     reviewer_j2: Any,
+    officer_reviewer: Any,
     admin: Any,
     superuser: Any,
 ) -> dict:
@@ -90,6 +96,7 @@ def row(
         OFFICER_B: officer_b,
         REVIEWER_J1: reviewer_j1,
         REVIEWER_J2: reviewer_j2,
+        OFFICER_REVIEWER: officer_reviewer,
         ADMIN: admin,
         SUPERUSER: superuser,
     }
@@ -102,6 +109,7 @@ def everyone(answer, *, anonymous: Any = TO_LOGIN) -> dict:
         officer_b=answer,
         reviewer_j1=answer,
         reviewer_j2=answer,
+        officer_reviewer=answer,
         admin=answer,
         superuser=answer,
     )
@@ -131,7 +139,13 @@ NO_POST_PUBLIC = everyone(405, anonymous=405)
 
 # A page of A's filing: who may see it.
 READ_FILING = row(
-    officer_a=200, officer_b=404, reviewer_j1=200, reviewer_j2=404, admin=200, superuser=200
+    officer_a=200,
+    officer_b=404,
+    reviewer_j1=200,
+    reviewer_j2=404,
+    officer_reviewer=200,
+    admin=200,
+    superuser=200,
 )
 # A write to A's filing: its officers while editable; the bureau, superusers
 # included, may see it but not write it (403; DOMAIN.md gives administrators
@@ -141,6 +155,7 @@ WRITE_FILING = row(
     officer_b=404,
     reviewer_j1=403,
     reviewer_j2=404,
+    officer_reviewer=while_editable(write(302)),
     admin=403,
     superuser=403,
 )
@@ -152,6 +167,7 @@ WRITER_PAGE = row(
     officer_b=404,
     reviewer_j1=403,
     reviewer_j2=404,
+    officer_reviewer=while_editable(200),
     admin=403,
     superuser=403,
 )
@@ -160,17 +176,30 @@ READ_DEPARTMENT = READ_FILING
 # Pages for the bureau only (dashboard, bulk approval, summary workbook, JSON
 # import): they do not exist for officers (404).
 BUREAU_404 = row(
-    officer_a=404, officer_b=404, reviewer_j1=200, reviewer_j2=200, admin=200, superuser=200
+    officer_a=404,
+    officer_b=404,
+    reviewer_j1=200,
+    reviewer_j2=200,
+    officer_reviewer=200,
+    admin=200,
+    superuser=200,
 )
 # 用户管理: administrators only, a 404 for anyone else.
 ADMINS_ONLY = row(
-    officer_a=404, officer_b=404, reviewer_j1=404, reviewer_j2=404, admin=200, superuser=200
+    officer_a=404,
+    officer_b=404,
+    reviewer_j1=404,
+    reviewer_j2=404,
+    officer_reviewer=404,
+    admin=200,
+    superuser=200,
 )
 ADMINS_WRITE = row(
     officer_a=404,
     officer_b=404,
     reviewer_j1=404,
     reviewer_j2=404,
+    officer_reviewer=404,
     admin=write(302),
     superuser=write(302),
 )
@@ -180,6 +209,7 @@ ADMINS_WRITE = row(
 
 OFFICER_MOVE = "officer"
 REVIEWER_MOVE = "reviewer"
+ADMIN_MOVE = "administrator"
 # action → (who, {from: to}), as DOMAIN.md draws the life cycle.
 MOVES = {
     "submit": (
@@ -191,12 +221,26 @@ MOVES = {
     "reopen": (REVIEWER_MOVE, {Status.APPROVED: Status.RETURNED}),
     "publish": (REVIEWER_MOVE, {Status.APPROVED: Status.PUBLISHED}),
     "unpublish": (REVIEWER_MOVE, {Status.PUBLISHED: Status.APPROVED}),
+    # A filing is withdrawn, never deleted, from any status but withdrawn.
+    "withdraw": (
+        ADMIN_MOVE,
+        {status: Status.WITHDRAWN for status in STATUSES if status != Status.WITHDRAWN},
+    ),
+    # The world's filing was withdrawn while published: it comes back as
+    # approved (publishing it again is its own move).
+    "restore": (ADMIN_MOVE, {Status.WITHDRAWN: Status.APPROVED}),
 }
 # Who holds each role for A's filing: administrators (and superusers, who
-# count as administrators) review everywhere; only A's officers submit it.
-# Any other move by someone who can see the filing is refused with 409, the
-# transition view's answer to every refusal.
-MOVERS = {OFFICER_MOVE: {OFFICER_A}, REVIEWER_MOVE: {REVIEWER_J1, ADMIN, SUPERUSER}}
+# count as administrators) review everywhere; only A's officers submit it;
+# only administrators withdraw and restore. officer_reviewer holds the
+# reviewer role of J1 but files for A: separation of duties leaves it the
+# officer's moves only. Any other move by someone who can see the filing is
+# refused with 409, the transition view's answer to every refusal.
+MOVERS = {
+    OFFICER_MOVE: {OFFICER_A, OFFICER_REVIEWER},
+    REVIEWER_MOVE: {REVIEWER_J1, ADMIN, SUPERUSER},
+    ADMIN_MOVE: {ADMIN, SUPERUSER},
+}
 
 
 def transition_rule(action: str) -> dict:
@@ -218,6 +262,7 @@ def transition_rule(action: str) -> dict:
         officer_b=404,
         reviewer_j1=answer(REVIEWER_J1),
         reviewer_j2=404,
+        officer_reviewer=answer(OFFICER_REVIEWER),
         admin=answer(ADMIN),
         superuser=answer(SUPERUSER),
     )
@@ -361,6 +406,7 @@ def _filing_part_cases() -> list[Case]:
                 officer_b=404,
                 reviewer_j1=405,
                 reviewer_j2=404,
+                officer_reviewer=405,
                 admin=405,
                 superuser=405,
             ),
@@ -453,6 +499,7 @@ def _report_cases() -> list[Case]:
                 officer_b=404,
                 reviewer_j1=503,
                 reviewer_j2=404,
+                officer_reviewer=503,
                 admin=503,
                 superuser=503,
             ),
@@ -465,6 +512,7 @@ def _report_cases() -> list[Case]:
 
 def _public_report_cases() -> list[Case]:
     published = by_status({Status.PUBLISHED: 200}, 404)
+    pending = by_status({Status.PUBLISHED: 503}, 404)
     return [
         Case(
             label="",
@@ -476,7 +524,9 @@ def _public_report_cases() -> list[Case]:
         Case(
             label="render pending",
             path=filing_url("public:report_pdf"),
-            get=everyone(404, anonymous=404),
+            # A published filing whose report is missing says so (503), with
+            # its status and how long the render has been awaited.
+            get=everyone(pending, anonymous=pending),
             post=NO_POST_PUBLIC,
             setup=World.unfreeze_report,
             statuses=FROZEN,
@@ -487,10 +537,19 @@ def _public_report_cases() -> list[Case]:
 # Keyed by the pattern's name ("namespace:name"), or by its route for a
 # pattern without a name.
 MATRIX: dict[str, list[Case]] = {
-    "/": single(
-        lambda world: "/",
-        get=everyone(Expect(302, location="/filings/")),
-        post=everyone(Expect(302, location="/filings/")),
+    # Home: the bureau's dashboard, or 我的填报 for officers.
+    "home": single(
+        fixed("home"),
+        get=row(
+            officer_a=Expect(302, location="/filings/"),
+            officer_b=Expect(302, location="/filings/"),
+            reviewer_j1=Expect(302, location="/filings/review/"),
+            reviewer_j2=Expect(302, location="/filings/review/"),
+            officer_reviewer=Expect(302, location="/filings/review/"),
+            admin=Expect(302, location="/filings/review/"),
+            superuser=Expect(302, location="/filings/review/"),
+        ),
+        post=NO_POST,
     ),
     "login": single(
         fixed("login"),
@@ -505,22 +564,28 @@ MATRIX: dict[str, list[Case]] = {
         logs_out=True,
     ),
     "healthz": single(fixed("healthz"), get=everyone(200, anonymous=200), post=NO_POST_PUBLIC),
+    # One's own password: an empty form is the page again with its errors.
+    "password_change": single(fixed("password_change"), get=everyone(200), post=everyone(200)),
+    "password_change_done": single(fixed("password_change_done"), get=everyone(200), post=NO_POST),
     # --- evaluations ---
     "evaluations:my_filings": single(
         fixed("evaluations:my_filings"), get=everyone(200), post=NO_POST
     ),
+    "evaluations:help": single(fixed("evaluations:help"), get=everyone(200), post=NO_POST),
     "evaluations:filing_import": single(
         fixed("evaluations:filing_import"),
         get=BUREAU_404,
-        # A's own export, overwriting: only a draft or returned filing, only
-        # by the bureau of A's jurisdiction (a refused file is a 400).
+        # A's own export, overwriting: only a returned filing (never a draft
+        # its department may be editing), only by the bureau of A's
+        # jurisdiction (a refused file is a 400).
         post=row(
             officer_a=404,
             officer_b=404,
-            reviewer_j1=while_editable(write(302), 400),
+            reviewer_j1=by_status({Status.RETURNED: write(302)}, 400),
             reviewer_j2=400,
-            admin=while_editable(write(302), 400),
-            superuser=while_editable(write(302), 400),
+            officer_reviewer=by_status({Status.RETURNED: write(302)}, 400),
+            admin=by_status({Status.RETURNED: write(302)}, 400),
+            superuser=by_status({Status.RETURNED: write(302)}, 400),
         ),
         body=json_import_body,
     ),
@@ -536,6 +601,7 @@ MATRIX: dict[str, list[Case]] = {
             officer_b=404,
             reviewer_j1=404,
             reviewer_j2=404,
+            officer_reviewer=Expect(302, location="/filings/"),
             admin=404,
             superuser=404,
         ),
@@ -547,6 +613,7 @@ MATRIX: dict[str, list[Case]] = {
             officer_b=404,
             reviewer_j1=Expect(302, location="/filings/"),
             reviewer_j2=404,
+            officer_reviewer=Expect(302, location="/filings/"),
             admin=Expect(302, location="/filings/"),
             superuser=Expect(302, location="/filings/"),
         ),
@@ -627,6 +694,8 @@ MATRIX: dict[str, list[Case]] = {
                 {Status.SUBMITTED: write(302, status_after=Status.APPROVED)}, 302
             ),
             reviewer_j2=302,
+            # Separation of duties: its own department's filing is refused.
+            officer_reviewer=302,
             admin=by_status({Status.SUBMITTED: write(302, status_after=Status.APPROVED)}, 302),
             superuser=by_status({Status.SUBMITTED: write(302, status_after=Status.APPROVED)}, 302),
         ),
@@ -654,6 +723,20 @@ MATRIX: dict[str, list[Case]] = {
     "departments:user_deactivate": single(
         officer_a_url("departments:user_deactivate"), get=NO_GET, post=ADMINS_WRITE
     ),
+    # Officer A is active: reactivating answers like a write but changes nothing.
+    "departments:user_reactivate": single(
+        officer_a_url("departments:user_reactivate"),
+        get=NO_GET,
+        post=row(
+            officer_a=404,
+            officer_b=404,
+            reviewer_j1=404,
+            reviewer_j2=404,
+            officer_reviewer=404,
+            admin=302,
+            superuser=302,
+        ),
+    ),
     "departments:membership_remove": single(
         officer_a_url("departments:membership_remove", membership=True),
         get=NO_GET,
@@ -676,6 +759,7 @@ ADMIN_MATRIX: dict[str, list[Case]] = {
             officer_b=NOT_STAFF,
             reviewer_j1=NOT_STAFF,
             reviewer_j2=NOT_STAFF,
+            officer_reviewer=NOT_STAFF,
             admin=200,
             superuser=200,
         ),
@@ -685,6 +769,7 @@ ADMIN_MATRIX: dict[str, list[Case]] = {
             officer_b=NOT_STAFF,
             reviewer_j1=NOT_STAFF,
             reviewer_j2=NOT_STAFF,
+            officer_reviewer=NOT_STAFF,
             admin=200,
             superuser=200,
         ),
@@ -697,13 +782,14 @@ ADMIN_MATRIX: dict[str, list[Case]] = {
             officer_b=200,
             reviewer_j1=200,
             reviewer_j2=200,
+            officer_reviewer=200,
             admin=Expect(302, location="/admin/"),
             superuser=Expect(302, location="/admin/"),
         ),
         post=everyone(200, anonymous=200),
     ),
-    # A's filing in the admin: read-only there; an administrator without model
-    # permissions is refused, a superuser sees it. Unlike the admin's index and
+    # A's filing in the admin: read-only there, even for a superuser; an
+    # administrator without model permissions is refused. Unlike the admin's index and
     # login, a ModelAdmin's pages are not exempt from LoginRequiredMiddleware:
     # anonymous visitors meet the app's login page.
     "admin:evaluations_filing_change": single(
@@ -714,6 +800,7 @@ ADMIN_MATRIX: dict[str, list[Case]] = {
             officer_b=NOT_STAFF,
             reviewer_j1=NOT_STAFF,
             reviewer_j2=NOT_STAFF,
+            officer_reviewer=NOT_STAFF,
             admin=403,
             superuser=200,
         ),
@@ -723,8 +810,33 @@ ADMIN_MATRIX: dict[str, list[Case]] = {
             officer_b=NOT_STAFF,
             reviewer_j1=NOT_STAFF,
             reviewer_j2=NOT_STAFF,
+            officer_reviewer=NOT_STAFF,
             admin=403,
-            superuser=write(302),
+            superuser=403,
+        ),
+    ),
+    # Nobody deletes a filing, not even a superuser: it is the record.
+    "admin:evaluations_filing_delete": single(
+        filing_url("admin:evaluations_filing_delete"),
+        get=row(
+            anonymous=TO_LOGIN,
+            officer_a=NOT_STAFF,
+            officer_b=NOT_STAFF,
+            reviewer_j1=NOT_STAFF,
+            reviewer_j2=NOT_STAFF,
+            officer_reviewer=NOT_STAFF,
+            admin=403,
+            superuser=403,
+        ),
+        post=row(
+            anonymous=TO_LOGIN,
+            officer_a=NOT_STAFF,
+            officer_b=NOT_STAFF,
+            reviewer_j1=NOT_STAFF,
+            reviewer_j2=NOT_STAFF,
+            officer_reviewer=NOT_STAFF,
+            admin=403,
+            superuser=403,
         ),
     ),
 }

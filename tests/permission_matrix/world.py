@@ -7,6 +7,11 @@ department B; jurisdiction J2 holds nothing of A's. The personas:
 - anonymous: no account;
 - officer_a, officer_b: 单位填报人 of A, of B;
 - reviewer_j1, reviewer_j2: 财政局审核人 of J1 (A's), of J2;
+- officer_reviewer: 单位填报人 of A *and* 财政局审核人 of J1, a combination
+  用户管理 refuses to grant but an account may hold from before (or from the
+  database), so it is created directly: it files for A like officer_a, and
+  the workflow refuses it every bureau move on A's filing (separation of
+  duties);
 - admin: 系统管理员 membership and `is_staff` (so /admin/ lets them in),
   not a superuser: the role the app itself grants;
 - superuser: `is_superuser` and `is_staff` with no membership, as
@@ -17,7 +22,8 @@ department B; jurisdiction J2 holds nothing of A's. The personas:
 The filing reaches its status through the workflow service, as in real use
 (a returned filing has its return and snapshot, an approved one its approval),
 and an approved or published filing gets the frozen report the background task
-would have stored.
+would have stored. The withdrawn filing was withdrawn while published, so it
+keeps that report and 恢复 brings it back as 已审核.
 """
 
 import hashlib
@@ -51,13 +57,26 @@ OFFICER_A = "officer_a"
 OFFICER_B = "officer_b"
 REVIEWER_J1 = "reviewer_j1"
 REVIEWER_J2 = "reviewer_j2"
+OFFICER_REVIEWER = "officer_reviewer"
 ADMIN = "admin"
 SUPERUSER = "superuser"
-PERSONAS = (ANONYMOUS, OFFICER_A, OFFICER_B, REVIEWER_J1, REVIEWER_J2, ADMIN, SUPERUSER)
+PERSONAS = (
+    ANONYMOUS,
+    OFFICER_A,
+    OFFICER_B,
+    REVIEWER_J1,
+    REVIEWER_J2,
+    OFFICER_REVIEWER,
+    ADMIN,
+    SUPERUSER,
+)
 
-STATUSES = tuple(Status.values)  # draft, submitted, returned, approved, published
+# draft, submitted, returned, approved, published, withdrawn
+STATUSES = tuple(Status.values)
 FROZEN = (Status.APPROVED, Status.PUBLISHED)
 RETURN_REASON = "第8行经济效益扣分的偏差原因过于简单，请具体说明。"
+WITHDRAW_REASON = "该部门已撤并，本年度填报作废。"
+REASONS = {Status.RETURNED: RETURN_REASON, Status.WITHDRAWN: WITHDRAW_REASON}
 
 # How each status is reached from a draft: (action's target, who moves it).
 _PATHS = {
@@ -69,6 +88,12 @@ _PATHS = {
         (Status.SUBMITTED, OFFICER_A),
         (Status.APPROVED, REVIEWER_J1),
         (Status.PUBLISHED, REVIEWER_J1),
+    ),
+    Status.WITHDRAWN: (
+        (Status.SUBMITTED, OFFICER_A),
+        (Status.APPROVED, REVIEWER_J1),
+        (Status.PUBLISHED, REVIEWER_J1),
+        (Status.WITHDRAWN, ADMIN),
     ),
 }
 
@@ -147,12 +172,13 @@ class World:
         """Reach `status` through the workflow, and freeze the report of an
         approved or published filing as the approval task would."""
         for target, persona in _PATHS[status]:
-            comment = RETURN_REASON if target == Status.RETURNED else ""
+            comment = REASONS.get(target, "")
             self.filing = filing_transition(
                 filing=self.filing, to=target, actor=self.users[persona], comment=comment
             )
-        self.status = status
-        self.freeze_report()
+            self.status = target
+            # 公开 waits for the frozen report, as the reviewer's button does.
+            self.freeze_report()
 
     def freeze_report(self) -> None:
         self.refresh()
@@ -243,9 +269,13 @@ def build_world() -> World:
         OFFICER_B: officer_of(department_b, username="officer_b"),
         REVIEWER_J1: reviewer_of(jurisdiction_1, username="reviewer_j1"),
         REVIEWER_J2: reviewer_of(jurisdiction_2, username="reviewer_j2"),
+        OFFICER_REVIEWER: officer_of(department_a, username="officer_reviewer"),
         ADMIN: admin,
         SUPERUSER: UserFactory(username="superuser", is_staff=True, is_superuser=True),
     }
+    Membership.objects.create(
+        user=users[OFFICER_REVIEWER], role=Membership.Role.REVIEWER, jurisdiction=jurisdiction_1
+    )
     project = filing.projects.order_by("position", "pk").first()
     assert project is not None, "the 君山 example has a 附件3 project"
     return World(

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from evaluations.models import Filing
 from evaluations.services.excel import filing_workbook
 from evaluations.services.interchange import filing_export_json
+from evaluations.services.pdf import PAGE_NUMBER_STYLES, filing_report_pdf
 from evaluations.services.reports import report_pdf_bytes
 
 from ._lookup import department_by_name
@@ -27,8 +28,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "-o", "--output", help="输出文件路径；json 省略时写到标准输出，xlsx、pdf 必须指定"
         )
+        parser.add_argument(
+            "--page-numbers",
+            choices=PAGE_NUMBER_STYLES,
+            help=(
+                "pdf 的页码样式：chinese 为“第 X 页 共 Y 页”，gbt9704 为公文式“— X —”。"
+                "指定时总是重新生成（已审核的填报也不取审核版文件）。"
+            ),
+        )
 
-    def handle(self, *args, department, jurisdiction, year, format, output, **options):
+    def handle(
+        self, *args, department, jurisdiction, year, format, output, page_numbers, **options
+    ):
         # A workbook or a PDF is binary: written to a terminal it is noise, and
         # piped through a text stream it would be corrupted.
         if format in {"xlsx", "pdf"} and output is None:
@@ -39,6 +50,8 @@ class Command(BaseCommand):
         filing = self._filing(name=department, jurisdiction=jurisdiction, year=year)
         if format == "xlsx":
             self._write(output, filing_workbook(filing=filing))
+        elif format == "pdf" and page_numbers:
+            self._write(output, filing_report_pdf(filing=filing, page_numbers=page_numbers))
         elif format == "pdf":
             data = report_pdf_bytes(filing=filing)
             if data is None:

@@ -11,7 +11,13 @@ from evaluations.services.interchange import (
 
 
 class Command(BaseCommand):
-    help = "从 perfeval-filing/1 JSON 文件导入一份部门整体支出绩效自评（草稿）。"
+    # Run at the server by an administrator, who may create what a file needs;
+    # the web import (reviewers) never creates them (filing_import's actor).
+    help = (
+        "从 perfeval-filing/1 JSON 文件导入一份部门整体支出绩效自评（草稿）。"
+        "由系统管理员在服务器上运行：文件中的行政区划、预算部门或年度不存在时会新建"
+        "（新年度为开放填报、使用默认评分模板）；网页导入则不会新建。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="JSON 文件路径")
@@ -29,6 +35,9 @@ class Command(BaseCommand):
         try:
             filing = filing_import(document=document_from_bytes(data), replace=replace)
         except DocumentError as error:
+            if len(error.problems) > 1:
+                # Every bad value, one a line (up to the listing limit).
+                raise CommandError(f"导入失败（文件 {path}），{error}", returncode=1) from None
             raise CommandError(f"导入失败：{error}（文件 {path}）", returncode=1) from None
         computed = filing_computed(filing=filing)
         verb = f"已覆盖（第 {filing.version} 版）" if filing.version > 1 else "已导入"

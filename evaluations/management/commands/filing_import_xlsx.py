@@ -45,6 +45,9 @@ class Command(BaseCommand):
             else:
                 self._import(data, filing, label, dry_run)
         except WorkbookError as error:
+            if len(error.problems) > 1:
+                # Every bad cell, one a line (up to the listing limit).
+                raise CommandError(f"导入失败（文件 {path}），{error}", returncode=1) from None
             raise CommandError(f"导入失败：{error}（文件 {path}）", returncode=1) from None
         except (FilingNotImportable, DocumentError) as error:
             message = getattr(error, "message", None) or str(error)

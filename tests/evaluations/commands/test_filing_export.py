@@ -98,6 +98,7 @@ def test_beita_export_carries_reference_figures():
     assert {error["code"] for error in computed["errors"]} == {
         "actual_missing",
         "deviation_missing",
+        "contact_missing",  # 联系电话 and 单位负责人 are blank in the example
     }
 
 
@@ -111,6 +112,10 @@ def test_junshan_export_carries_reference_figures():
     assert [(error["code"], error["where"]) for error in computed["errors"]] == [
         ("deviation_missing", "indicators[7]"),
         ("deviation_missing", "projects[0].indicators[6]"),
+        # The example's 填报信息 is blank, as in the published filing.
+        ("contact_missing", "contact.preparer"),
+        ("contact_missing", "contact.phone"),
+        ("contact_missing", "contact.head"),
     ]
 
 
@@ -121,6 +126,25 @@ def test_pdf_is_written_to_the_output_file(tmp_path):
     export("--department", BEITA[1], "--year", "2023", "--format", "pdf", "-o", str(target))
 
     assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_with_official_document_page_numbers(tmp_path):
+    import subprocess
+
+    import_example(BEITA[0])
+    target = tmp_path / "beita.pdf"
+
+    export(
+        "--department", BEITA[1], "--year", "2023", "--format", "pdf",
+        "--page-numbers", "gbt9704", "-o", str(target),
+    )  # fmt: skip
+
+    page_two = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", str(target), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "—2—" in page_two.replace(" ", "")
+    assert "第 2 页" not in page_two
 
 
 def test_pdf_needs_an_output_file():

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from departments.models import Department, Jurisdiction
+from evaluations.management.commands.filing_import import Command
 from evaluations.models import Filing, FiscalYear, Indicator, Project
 
 DEMO = Path(settings.BASE_DIR) / "evaluations" / "fixtures" / "demo"
@@ -59,10 +60,11 @@ def test_beita_example_imports_as_a_draft_with_its_findings():
     assert filing.indicators.count() == 10
 
 
-def test_junshan_example_reports_two_errors():
+def test_junshan_example_reports_its_five_errors():
     output = run_import(DEMO / JUNSHAN)
 
-    assert "已导入：中共岳阳市君山区委办公室 2023年度（草稿），错误 2 项，警告 " in output
+    # One deviation_missing per score table, and 填表人, 联系电话, 单位负责人 blank.
+    assert "已导入：中共岳阳市君山区委办公室 2023年度（草稿），错误 5 项，警告 " in output
     assert Project.objects.get().indicators.count() == 11
 
 
@@ -205,3 +207,72 @@ def test_replace_of_a_draft_replaces_its_content(tmp_path):
     assert filing.version == 2
     assert filing.indicators.count() == 3
     assert filing.profile.actual == 24
+
+
+def test_every_bad_value_is_listed_one_a_line_and_nothing_is_written(tmp_path):
+    raw = example()
+    raw["funds"]["executed"] = "1007.305"
+    raw["indicators"][3]["weight"] = "十分"
+    raw["contact"]["date"] = "2024年7月30日"
+    before = row_counts()
+
+    message = refused(write(tmp_path, raw))
+
+    assert message.splitlines()[1:] == [
+        "funds.executed: 金额最多两位小数，实际为 1007.305。",
+        "indicators[3].weight: 应为金额数字（如 “1007.30”），实际为 “十分”。",
+        "contact.date: 日期格式应为 YYYY-MM-DD，实际为 “2024年7月30日”。",
+    ]
+    assert message.splitlines()[0].endswith("共 3 处问题：")
+    assert row_counts() == before
+
+
+def test_sixty_bad_values_print_fifty_and_count_the_rest(tmp_path):
+    raw = example()
+    raw["indicators"] = [{**raw["indicators"][0], "score": "好"} for _ in range(60)]
+
+    lines = refused(write(tmp_path, raw)).splitlines()
+
+    assert len(lines) == 52
+    assert lines[-1] == "另有 10 处未列出。"
+    assert not Filing.objects.exists()
+
+
+def test_the_command_creates_the_missing_jurisdiction_department_and_year():
+    # Run by an administrator at the server, unlike the web import.
+    run_import(DEMO / BEITA)
+
+    department = Department.objects.get(name="邵阳市北塔区人民政府办公室")
+    assert department.jurisdiction.name == "邵阳市北塔区"
+    assert FiscalYear.objects.get(year=2023).is_open
+
+
+def test_help_says_the_command_creates_what_is_missing():
+    assert "不存在时会新建" in Command.help
+
+
+def test_replace_of_a_returned_filing_replaces_its_content(tmp_path):
+    run_import(DEMO / BEITA)
+    Filing.objects.update(status=Filing.Status.RETURNED)
+    raw = example()
+    raw["indicators"] = raw["indicators"][:3]
+
+    output = run_import(write(tmp_path, raw), "--replace")
+
+    filing = Filing.objects.get()
+    assert "第 2 版" in output
+    assert (filing.status, filing.indicators.count()) == (Filing.Status.RETURNED, 3)
+
+
+def test_a_lone_surrogate_or_nul_is_refused_with_its_path(tmp_path):
+    raw = example()
+    raw["profile"]["functions"] = "职能\ud800"
+    raw["contact"]["head"] = "王\x00"
+    path = tmp_path / "escaped.json"
+    path.write_text(json.dumps(raw), encoding="ascii")
+
+    message = refused(path)
+
+    assert "profile.functions: 文字中有无法保存的字符 \\ud800" in message
+    assert "contact.head: 文字中有无法保存的字符 \\u0000" in message
+    assert not Filing.objects.exists()

@@ -155,3 +155,23 @@ def test_a_department_without_a_filing_gets_one_from_a_filled_blank_template(tmp
     assert filing.status == Filing.Status.DRAFT
     assert filing.funds.full_year_budget == Decimal("88.00")
     assert filing.profile.organization == "内设机构3个。"
+
+
+def test_every_bad_cell_is_listed_and_nothing_is_written(tmp_path, filing):
+    data = filing_workbook(filing=filing)
+    for sheet, coord, value in (
+        (SHEET_FUNDS, "C3", "=B3*2"),
+        (SHEET_FUNDS, "D3", "很多"),
+        (SHEET_FUNDS, "E3", 10.555),
+    ):
+        data = edited(data, sheet, coord, value)
+
+    lines = refused(write(tmp_path, data)).splitlines()
+
+    assert lines[0].endswith("共 3 处问题：")
+    assert lines[1:] == [
+        "工作表“年度资金”单元格 C3：全年预算数含公式，请改为数值。",
+        "工作表“年度资金”单元格 D3：全年执行数不是数字：“很多”。",
+        "工作表“年度资金”单元格 E3：分值最多两位小数，实际为 10.555。",
+    ]
+    assert reloaded(filing).version == filing.version

@@ -7,7 +7,6 @@ from evaluations.models import Filing, Indicator, Project
 from evaluations.services.editing import (
     FilingNotEditable,
     StaleFiling,
-    filing_part_preview,
     filing_part_save,
     project_add,
     project_delete,
@@ -162,21 +161,6 @@ def test_projects_of_a_submitted_filing_cannot_be_added_or_removed():
             filing=filing, actor=UserFactory(), project=project, expected_version=filing.version
         )
     assert list(filing.projects.values_list("name", flat=True)) == ["专项"]
-
-
-def test_preview_computes_on_the_changes_and_keeps_nothing():
-    filing = blank_filing()
-    form = funds_form(filing, full_year_budget="100", executed="80")
-    seen = filing_part_preview(
-        filing=filing,
-        actor=UserFactory(),
-        compute=lambda current: (current.funds.executed, current.version),
-        forms=[form],
-    )
-    assert seen == (Decimal("80.00"), 2)
-    assert Filing.objects.get(pk=filing.pk).version == 1
-    filing.funds.refresh_from_db()
-    assert filing.funds.executed is None
 
 
 # --- optimistic concurrency --------------------------------------------------------

@@ -515,7 +515,7 @@ def test_a_million_rows_are_refused_before_reading_the_sheet(junshan_xlsx):
     started = time.monotonic()
     error = refusal(hostile.million_rows(junshan_xlsx, SHEET_SCORE))
 
-    assert str(error) == "工作表“附件2 自评表”有 1000000 行，超过上限 5000 行，拒绝读取。"
+    assert str(error) == "工作表“附件2 自评表”至少有 1000000 行，超过上限 5000 行，拒绝读取。"
     assert time.monotonic() - started < 1
 
 
@@ -651,3 +651,269 @@ def test_fractional_headcount_is_refused(junshan_xlsx):
     error = refusal(edited(junshan_xlsx, lambda wb: wb[SHEET_BASIC].__setitem__("B4", 30.5)))
 
     assert str(error) == "工作表“附件1 基础数据表”单元格 B4：编制数应为整数，实际为 30.5。"
+
+
+# Every bad value at once ---------------------------------------------------------------
+
+
+def test_three_bad_values_are_all_listed_with_their_places_in_sheet_order(junshan_xlsx):
+    def change(workbook):
+        workbook[SHEET_SCORE]["H13"] = "五分"
+        workbook[SHEET_FUNDS]["C3"] = 1013.195
+        workbook[SHEET_BASIC]["B4"] = 30.5
+
+    error = refusal(edited(junshan_xlsx, change))
+
+    assert [(problem.sheet, problem.cell) for problem in error.problems] == [
+        (SHEET_FUNDS, "C3"),
+        (SHEET_BASIC, "B4"),
+        (SHEET_SCORE, "H13"),
+    ]
+    assert str(error).splitlines() == [
+        "共 3 处问题：",
+        "工作表“年度资金”单元格 C3：全年预算数最多两位小数，实际为 1013.195。",
+        "工作表“附件1 基础数据表”单元格 B4：编制数应为整数，实际为 30.5。",
+        "工作表“附件2 自评表”单元格 H13：得分不是数字：“五分”。",
+    ]
+
+
+def test_cell_problems_and_document_problems_are_listed_together(junshan_xlsx):
+    def change(workbook):
+        sheet = workbook[SHEET_PROFILE]
+        sheet[f"B{row_of(sheet, '填报日期（如 2024-07-30）')}"] = "2024年7月30日"
+        workbook[SHEET_SCORE]["B14"] = None
+        workbook[SHEET_SCORE]["G13"] = "=1+1"
+
+    error = refusal(edited(junshan_xlsx, change))
+
+    found = [(problem.sheet, problem.cell, problem.message) for problem in error.problems]
+    assert len(found) == 3
+    assert found[0][0] == SHEET_PROFILE and "YYYY-MM-DD" in found[0][2]
+    assert found[1:] == [
+        (SHEET_SCORE, "G13", "分值含公式，请改为数值。"),
+        (SHEET_SCORE, "B14", "缺少一级指标。"),
+    ]
+
+
+def test_a_refused_formula_in_a_required_cell_is_named_once(junshan_xlsx):
+    error = refusal(edited(junshan_xlsx, lambda wb: wb[SHEET_SCORE].__setitem__("B14", "=A1")))
+
+    assert [(problem.cell, problem.message) for problem in error.problems] == [
+        ("B14", "一级指标含公式，请改为文字。")
+    ]
+
+
+def test_sixty_bad_values_list_fifty_and_count_the_rest(junshan_xlsx):
+    book = load(junshan_xlsx)
+    cells = [
+        (sheet.title, f"{column}{row}")
+        for sheet in book.worksheets[3:]
+        # Indicator rows: below the funds block, whose figures are shown, not read.
+        for row in range(12, sheet.max_row + 1)
+        if sheet[f"B{row}"].value
+        and sheet[f"G{row}"].value is not None
+        and isinstance(sheet[f"G{row}"].value, int | float)
+        for column in "GH"
+    ]
+    basic = book[SHEET_BASIC]
+    cells += [
+        (SHEET_BASIC, f"{column}{row}")
+        for row in range(6, basic.max_row + 1)
+        for column in "BCD"
+        if isinstance(basic[f"{column}{row}"].value, int | float)
+    ]
+    assert len(cells) >= 60
+
+    def change(workbook):
+        for title, coord in cells[:60]:
+            workbook[title][coord] = "不是数字"
+
+    error = refusal(edited(junshan_xlsx, change))
+
+    shown, more = error.listed()
+    assert (len(error.problems), len(shown), more) == (60, 50, 10)
+    lines = str(error).splitlines()
+    assert lines[0] == "共 60 处问题："
+    assert len(lines) == 52 and lines[-1] == "另有 10 处未列出。"
+    assert all("不是数字：“不是数字”" in line for line in lines[1:51])
+
+
+# Whatever openpyxl expands is bounded before it loads -----------------------------------
+
+
+def covered(error):
+    """The number of cells a refusal says the ranges cover."""
+    return int(re.search(r"共覆盖 (\d+) 个单元格", error.message).group(1))
+
+
+def test_a_merged_range_across_every_column_is_refused_before_loading(junshan_xlsx):
+    bomb = hostile.extra_merged_range(junshan_xlsx, SHEET_PROFILE, "E40:XFD5000")
+    assert len(bomb) < 64 * 1024
+
+    error = refusal(bomb)
+
+    assert re.fullmatch(
+        r"工作表“部门基本情况”的合并单元格共覆盖 \d+ 个单元格，超过上限 10000 个，拒绝读取。",
+        str(error),
+    )
+    # The header merges of the sheet, and the one range of 16,380 × 4,961 cells.
+    assert covered(error) == 95 + 16_380 * 4_961
+
+
+def test_a_merged_range_of_a_hundred_thousand_rows_is_refused(junshan_xlsx):
+    error = refusal(hostile.extra_merged_range(junshan_xlsx, SHEET_SCORE, "A100:Z100100"))
+
+    assert error.sheet is None and "工作表“附件2 自评表”的合并单元格" in error.message
+    assert covered(error) >= 26 * 100_001
+
+
+def test_an_open_ended_merged_range_counts_to_the_edge_of_the_sheet(junshan_xlsx):
+    error = refusal(hostile.extra_merged_range(junshan_xlsx, SHEET_FUNDS, "M:M"))
+
+    assert covered(error) >= 1_048_576
+
+
+def test_an_extra_merged_range_within_the_bound_is_still_read(junshan, junshan_xlsx):
+    back = parse(hostile.extra_merged_range(junshan_xlsx, SHEET_SCORE, "M200:Z300"), junshan)
+
+    assert as_json(back) == as_json(parse(junshan_xlsx, junshan))
+
+
+def test_a_hyperlink_over_a_huge_range_is_refused(junshan_xlsx):
+    error = refusal(hostile.hyperlink_over(junshan_xlsx, SHEET_BASIC, "A1:Z100000"))
+
+    assert error.message.startswith("工作表“附件1 基础数据表”的超链接共覆盖 2600000 个单元格，")
+
+
+def test_too_many_data_validations_are_refused(junshan_xlsx):
+    error = refusal(hostile.many_data_validations(junshan_xlsx, SHEET_SCORE, 51))
+
+    assert (
+        error.message == "工作表“附件2 自评表”的数据验证规则过多（51 个，上限 50 个），拒绝读取。"
+    )
+
+
+def test_data_validations_up_to_the_bound_are_read(junshan, junshan_xlsx):
+    assert parse(hostile.many_data_validations(junshan_xlsx, SHEET_SCORE, 50), junshan)
+
+
+def test_too_many_conditional_formats_are_refused(junshan_xlsx):
+    error = refusal(hostile.many_conditional_formats(junshan_xlsx, SHEET_FUNDS, 51))
+
+    assert error.message == "工作表“年度资金”的条件格式过多（51 个，上限 50 个），拒绝读取。"
+
+
+def test_a_validation_listing_too_many_ranges_is_refused(junshan_xlsx):
+    error = refusal(hostile.many_ranges_in_one_validation(junshan_xlsx, SHEET_SCORE, 501))
+
+    assert "数据验证和条件格式引用的区域过多（501 个，上限 500 个）" in error.message
+
+
+def test_too_many_defined_names_are_refused(junshan_xlsx):
+    error = refusal(hostile.many_defined_names(junshan_xlsx, 500))
+
+    assert error.message == "工作簿的定义的名称过多（501 个，上限 500 个），拒绝读取。"
+
+
+def test_too_many_zip_parts_are_refused(junshan_xlsx):
+    error = refusal(hostile.many_parts(junshan_xlsx, 800))
+
+    assert error.message == "工作簿包含的部件过多（813 个，上限 412 个），拒绝读取。"
+
+
+def test_an_oversized_part_is_refused_whatever_it_is(junshan_xlsx):
+    error = refusal(hostile.large_styles(junshan_xlsx, 2 * 1024 * 1024))
+
+    assert error.message == "工作簿部件 xl/styles.xml 解压后达 2.0 MB，超过上限 1.0 MB，拒绝读取。"
+
+
+def test_a_sheet_listed_too_many_times_is_refused(junshan_xlsx):
+    error = refusal(hostile.sheet_referenced_many_times(junshan_xlsx, SHEET_FUNDS, 101))
+
+    assert error.message == "工作簿的工作表过多（106 个，上限 104 个），拒绝读取。"
+
+
+def test_cells_are_bounded_over_the_whole_workbook(junshan_xlsx):
+    def crowded(xml):
+        start = int(re.findall(rb'<row r="(\d+)"', xml)[-1]) + 1
+        cells = b"".join(
+            b'<c r="%s{row}" t="n"><v>1</v></c>' % column.encode() for column in "LMNOPQRSTUVWXYZ"
+        )
+        rows = b"".join(
+            b'<row r="%d">%s</row>' % (row, cells.replace(b"{row}", b"%d" % row))
+            for row in range(start, start + 3500)
+        )
+        return xml.replace(b"</sheetData>", rows + b"</sheetData>")
+
+    part = hostile.sheet_part(junshan_xlsx, SHEET_FUNDS)
+    big = hostile.rewrite(junshan_xlsx, replace={part: crowded(hostile.member(junshan_xlsx, part))})
+    crowded_twice = hostile.sheet_referenced_many_times(big, SHEET_FUNDS, 2)
+
+    error = refusal(crowded_twice)
+
+    assert error.message.startswith("工作簿的单元格过多（共 ")
+    assert error.message.endswith("上限 100000 个），拒绝读取。")
+
+
+def test_a_sheet_part_not_named_xml_is_still_counted(junshan_xlsx):
+    renamed = hostile.sheet_renamed(
+        junshan_xlsx, SHEET_PROFILE, "xl/worksheets/sheet1.bin", rows=400_000
+    )
+
+    error = refusal(renamed)
+
+    assert re.fullmatch(
+        r"工作表“部门基本情况”至少有 \d+ 行，超过上限 5000 行，拒绝读取。", error.message
+    )
+
+
+def test_a_sheet_part_not_named_xml_is_read_like_any_other(junshan, junshan_xlsx):
+    renamed = hostile.sheet_renamed(junshan_xlsx, SHEET_PROFILE, "xl/worksheets/sheet1.bin")
+
+    assert as_json(parse(renamed, junshan)) == as_json(parse(junshan_xlsx, junshan))
+
+
+# Damaged zip entries ---------------------------------------------------------------------
+
+
+def test_an_encrypted_zip_entry_is_refused(junshan_xlsx):
+    part = hostile.sheet_part(junshan_xlsx, SHEET_SCORE)
+
+    error = refusal(hostile.encrypted_entry(junshan_xlsx, part))
+
+    assert error.message == (
+        f"工作簿部件 {part} 已加密，无法读取。请在 Excel 中取消密码并另存为 .xlsx 后上传。"
+    )
+
+
+def test_a_compression_excel_never_writes_is_refused(junshan_xlsx):
+    error = refusal(hostile.other_compression(junshan_xlsx, "xl/styles.xml"))
+
+    assert "xl/styles.xml 使用了 Excel 不使用的压缩方式" in error.message
+
+
+DAMAGED = {
+    "corrupt_deflate": hostile.corrupt_deflate,
+    "bad_crc": hostile.bad_crc,
+    "declared_larger": lambda data, name: hostile.lying_size(data, name, 1000),
+    "declared_smaller": lambda data, name: hostile.lying_size(data, name, -10),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED)
+def test_a_damaged_zip_entry_is_refused_in_plain_words(case, junshan_xlsx):
+    part = hostile.sheet_part(junshan_xlsx, SHEET_BASIC)
+
+    error = refusal(DAMAGED[case](junshan_xlsx, part))
+
+    assert error.message == (
+        f"工作簿已损坏（部件 {part} 无法解压或校验不符），"
+        "请用 Excel 打开并重新保存为 .xlsx 后上传。"
+    )
+
+
+def test_any_element_repeated_half_a_million_times_is_refused(junshan_xlsx):
+    error = refusal(hostile.page_breaks(junshan_xlsx, SHEET_BASIC, 500_000))
+
+    assert error.message.startswith("工作簿的 XML 元素过多（共 ")
+    assert error.message.endswith("上限 500000 个），拒绝读取。")

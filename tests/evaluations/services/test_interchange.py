@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from departments.models import Department, Jurisdiction
+from departments.models import Department, Jurisdiction, Membership
 from evaluations.models import Filing, FiscalYear, Indicator, ScoringTemplate
 from evaluations.services import document as doc
 from evaluations.services.interchange import (
@@ -19,6 +19,7 @@ from evaluations.services.interchange import (
     filing_export_json,
     filing_import,
 )
+from tests.factories import FiscalYearFactory, JurisdictionFactory, UserFactory, reviewer_of
 
 DEMO = Path(settings.BASE_DIR) / "evaluations" / "fixtures" / "demo"
 SHARED_EXAMPLES = Path(settings.BASE_DIR).parent / "shared" / "spec" / "examples"
@@ -407,6 +408,7 @@ def test_export_carries_reference_figures_for_beita():
     assert {error["code"] for error in computed["errors"]} == {
         "actual_missing",
         "deviation_missing",
+        "contact_missing",  # 联系电话 and 单位负责人 are blank in the example
     }
 
 
@@ -425,6 +427,10 @@ def test_export_carries_reference_figures_for_junshan():
     assert [(error["code"], error["where"]) for error in computed["errors"]] == [
         ("deviation_missing", "indicators[7]"),
         ("deviation_missing", "projects[0].indicators[6]"),
+        # The example's 填报信息 is blank, as in the published filing.
+        ("contact_missing", "contact.preparer"),
+        ("contact_missing", "contact.phone"),
+        ("contact_missing", "contact.head"),
     ]
 
 
@@ -457,3 +463,246 @@ def test_deeply_nested_file_is_refused_without_a_crash():
         document_from_bytes(b"[" * 100_000 + b"]" * 100_000)
 
     assert caught.value.path == "$"
+
+
+# Every bad value at once ---------------------------------------------------------------
+
+
+def test_three_bad_values_are_all_listed_with_their_paths_in_document_order():
+    raw = example()
+    raw["indicators"][3]["weight"] = "十分"
+    raw["funds"]["executed"] = "1007.305"
+    raw["contact"]["date"] = "2024年7月30日"
+
+    error = error_of(raw)
+
+    assert [problem.path for problem in error.problems] == [
+        "funds.executed",
+        "indicators[3].weight",
+        "contact.date",
+    ]
+    assert str(error).splitlines() == [
+        "共 3 处问题：",
+        "funds.executed: 金额最多两位小数，实际为 1007.305。",
+        "indicators[3].weight: 应为金额数字（如 “1007.30”），实际为 “十分”。",
+        "contact.date: 日期格式应为 YYYY-MM-DD，实际为 “2024年7月30日”。",
+    ]
+
+
+def test_unknown_keys_and_bad_values_are_reported_together():
+    error = error_of(minimal(funds={"executd": "1", "weight": "x"}, colour="red"))
+
+    assert [problem.path for problem in error.problems] == [
+        "colour",
+        "funds.executd",
+        "funds.weight",
+    ]
+
+
+def test_sixty_bad_values_list_fifty_and_count_the_rest():
+    raw = example()
+    row = raw["indicators"][0]
+    raw["indicators"] = [{**row, "score": "好"} for _ in range(60)]
+
+    error = error_of(raw)
+
+    shown, more = error.listed()
+    assert (len(error.problems), len(shown), more) == (60, 50, 10)
+    lines = str(error).splitlines()
+    assert lines[0] == "共 60 处问题："
+    assert lines[1].startswith("indicators[0].score: ")
+    assert lines[50].startswith("indicators[49].score: ")
+    assert lines[-1] == "另有 10 处未列出。" and len(lines) == 52
+
+
+# --- characters no database stores -----------------------------------------------------
+
+
+def test_lone_surrogates_and_nul_are_refused_everywhere_with_their_paths():
+    raw = example("junshan-2023.json")
+    raw["profile"]["functions"] = "职能\ud800"
+    raw["funds"]["executed"] = "\udfff"
+    raw["indicators"][2]["name"] = "指标\x00"
+    raw["computed"] = {"note": "\ud83d"}  # ignored on import, but never stored either
+    raw["indicators"][0]["x\ud800"] = 1
+    data = json.dumps(raw).encode("utf-8")  # ensure_ascii: the file says "\ud800"
+    assert b"\\ud800" in data
+
+    with pytest.raises(DocumentError) as caught:
+        document_from_bytes(data)
+
+    problems = {(problem.path, problem.message) for problem in caught.value.problems}
+    for path, escape in (
+        ("profile.functions", "\\ud800"),
+        ("funds.executed", "\\udfff"),
+        ("indicators[2].name", "\\u0000"),
+        ("computed.note", "\\ud83d"),
+    ):
+        assert (
+            path,
+            f"文字中有无法保存的字符 {escape}（空字符或不成对的代理项），请删除。",
+        ) in problems
+    assert ("indicators[0].x\\ud800", "键名中有无法保存的字符（空字符或不成对的代理项）。") in (
+        problems
+    )
+    # Every message can itself be shown and stored.
+    str(caught.value).encode("utf-8")
+
+
+def test_a_proper_surrogate_pair_is_an_ordinary_character():
+    raw = minimal(profile={"functions": "\ud83d\ude00"})
+
+    document = document_from_bytes(json.dumps(raw).encode("utf-8"))
+
+    assert document.profile.functions == "😀"
+
+
+# --- what a web import (with an actor) may do ----------------------------------------
+
+
+JUNSHAN_JURISDICTION = "岳阳市君山区"
+JUNSHAN_DEPARTMENT = "中共岳阳市君山区委办公室"
+
+
+def junshan_world():
+    """君山's jurisdiction, department and fiscal year exist, as an
+    administrator set them up; the reviewer of 君山."""
+    jurisdiction = JurisdictionFactory(name=JUNSHAN_JURISDICTION)
+    Department.objects.create(name=JUNSHAN_DEPARTMENT, jurisdiction=jurisdiction)
+    FiscalYearFactory(year=2023)
+    return reviewer_of(jurisdiction)
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Filing, Indicator, Department, Jurisdiction, FiscalYear)
+    }
+
+
+def web_refusal(raw, actor, *, replace=False):
+    before = counts()
+    with pytest.raises(DocumentError) as caught:
+        filing_import(document=document_from_json(raw), replace=replace, actor=actor)
+    assert counts() == before
+    return caught.value
+
+
+@pytest.mark.django_db
+def test_reviewer_imports_a_new_filing_of_an_existing_department_as_a_draft():
+    reviewer = junshan_world()
+
+    filing = filing_import(
+        document=document_from_json(example("junshan-2023.json")), actor=reviewer
+    )
+
+    assert filing.status == Filing.Status.DRAFT
+    assert filing.department.name == JUNSHAN_DEPARTMENT
+
+
+@pytest.mark.django_db
+def test_reviewer_may_not_import_into_another_jurisdiction():
+    junshan_world()
+    other = reviewer_of(JurisdictionFactory(name="邵阳市北塔区"))
+
+    error = web_refusal(example("junshan-2023.json"), other)
+
+    assert error.path == "department.jurisdiction"
+    assert error.message == "无权导入“岳阳市君山区”的填报：只能导入本人审核的行政区划的部门。"
+
+
+@pytest.mark.django_db
+def test_web_import_never_creates_a_jurisdiction():
+    admin = UserFactory()
+    Membership.objects.create(user=admin, role=Membership.Role.ADMIN)
+    FiscalYearFactory(year=2023)
+
+    error = web_refusal(example("junshan-2023.json"), admin)
+
+    assert error.path == "department.jurisdiction"
+    assert "行政区划“岳阳市君山区”不存在" in error.message
+    assert "请由系统管理员先在后台创建" in error.message
+
+
+@pytest.mark.django_db
+def test_web_import_never_creates_a_department():
+    reviewer = junshan_world()
+    raw = example("junshan-2023.json")
+    raw["department"]["name"] = "岳阳市君山区新设局"
+
+    error = web_refusal(raw, reviewer)
+
+    assert error.path == "department.name"
+    assert error.message == (
+        "岳阳市君山区没有预算部门“岳阳市君山区新设局”；导入不会新建部门，请由系统管理员先在后台创建。"
+    )
+
+
+@pytest.mark.django_db
+def test_web_import_never_creates_a_fiscal_year():
+    reviewer = junshan_world()
+    raw = example("junshan-2023.json")
+    raw["fiscal_year"] = 2099
+
+    error = web_refusal(raw, reviewer)
+
+    assert error.path == "fiscal_year"
+    assert error.message == "2099年度不存在；导入不会新建年度，请由系统管理员先在后台创建。"
+    assert not FiscalYear.objects.filter(year=2099).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "status",
+    [
+        Filing.Status.DRAFT,
+        Filing.Status.SUBMITTED,
+        Filing.Status.APPROVED,
+        Filing.Status.PUBLISHED,
+        Filing.Status.WITHDRAWN,
+    ],
+)
+def test_reviewer_may_not_overwrite_a_filing_that_is_not_returned(status):
+    reviewer = junshan_world()
+    filing = filing_import(document=document_from_json(example("junshan-2023.json")))
+    Filing.objects.filter(pk=filing.pk).update(status=status)
+    raw = example("junshan-2023.json")
+    raw["indicators"] = raw["indicators"][:2]
+
+    error = web_refusal(raw, reviewer, replace=True)
+
+    label = Filing.Status(status).label
+    assert error.path == "$"
+    assert error.message.startswith(
+        f"{JUNSHAN_DEPARTMENT} 2023年度的自评状态为“{label}”：导入只能覆盖已退回的自评"
+    )
+    filing.refresh_from_db()
+    assert (filing.version, filing.status) == (1, status)
+
+
+@pytest.mark.django_db
+def test_reviewer_overwrites_a_returned_filing_which_stays_returned():
+    reviewer = junshan_world()
+    filing = filing_import(document=document_from_json(example("junshan-2023.json")))
+    Filing.objects.filter(pk=filing.pk).update(status=Filing.Status.RETURNED)
+    raw = example("junshan-2023.json")
+    raw["indicators"] = raw["indicators"][:2]
+
+    replaced = filing_import(document=document_from_json(raw), replace=True, actor=reviewer)
+
+    assert (replaced.pk, replaced.version, replaced.status) == (
+        filing.pk,
+        2,
+        Filing.Status.RETURNED,
+    )
+    assert Indicator.objects.filter(filing=filing, project=None).count() == 2
+
+
+@pytest.mark.django_db
+def test_reviewer_is_told_an_existing_filing_needs_the_overwrite_box():
+    reviewer = junshan_world()
+    filing_import(document=document_from_json(example("junshan-2023.json")))
+
+    error = web_refusal(example("junshan-2023.json"), reviewer)
+
+    assert "已存在" in error.message

@@ -270,6 +270,163 @@ def test_filing_text_is_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+# --- pagination and page numbers -----------------------------------------------------------
+
+# The page number sits in the bottom page margin, 13 mm on the landscape forms and
+# 20 mm on portrait pages; no text of the body reaches into the lowest 13 mm.
+PAGE_NUMBER_ZONE = 13 * 72 / 25.4  # points
+# A page that runs on to a next page of the same part (narrative, 附件N) must be
+# filled at least this far down: the old layout moved the indicator table of
+# 附件2 to its own page and left the budget block above the middle of an
+# otherwise empty page. The last page of a part may be short: every 附件 starts
+# on a new page, as the paper forms do.
+MIN_FILL = Decimal("0.66")
+
+
+@pytest.fixture(scope="module")
+def rendered_examples(tmp_path_factory):
+    """北塔 and 君山 as approved reports, each rendered once for this module."""
+    directory = tmp_path_factory.mktemp("examples")
+    paths = {}
+    for name in ("beita-2023", "junshan-2023"):
+        paths[name] = directory / f"{name}.pdf"
+        paths[name].write_bytes(
+            report_pdf(document=example(name), template=ScoringTemplate(), draft=False)
+        )
+    return paths
+
+
+def text_pages(path) -> list[str]:
+    """The squeezed text of each page, in order."""
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return [squeeze(page) for page in text.split("\f")[:-1]]
+
+
+def page_layout(path) -> list[dict]:
+    """For each page: the words of its first line and how far down (a share of
+    the page height) its body text reaches, the page number left out."""
+    pages = []
+    for page in words_by_page(path):
+        height = Decimal(page.get("height"))
+        words = [
+            word
+            for word in page.iter("{http://www.w3.org/1999/xhtml}word")
+            if Decimal(word.get("yMin")) < height - Decimal(PAGE_NUMBER_ZONE)
+        ]
+        top = min(Decimal(word.get("yMin")) for word in words)
+        bottom = max(Decimal(word.get("yMax")) for word in words)
+        # "附件N" and the larger form title beside it share the first line.
+        first_line = [word.text for word in words if Decimal(word.get("yMin")) < top + 12]
+        pages.append({"first_line": first_line, "fill": bottom / height})
+    return pages
+
+
+def page_with(pages: list[str], title: str, name: str) -> str:
+    matches = [page for page in pages if squeeze(title) in page and squeeze(name) in page]
+    assert len(matches) == 1, f"{title} {name}: on {len(matches)} pages"
+    return matches[0]
+
+
+@pytest.mark.parametrize("name", ["beita-2023", "junshan-2023"])
+def test_attachment2_title_goal_and_first_indicator_row_are_on_one_page(name, rendered_examples):
+    document = example(name)
+    pages = text_pages(rendered_examples[name])
+
+    page = page_with(pages, "附件2", "2023年度部门整体支出绩效自评表")
+
+    assert "年度总体目标" in page
+    assert squeeze(document.overall_goal.expected) in page
+    assert "三级指标" in page
+    first = document.indicators[0]
+    assert squeeze(first.level1) + "（" in page
+    assert squeeze(first.name) + squeeze(first.target) in page
+
+
+def test_each_attachment3_title_goal_and_first_indicator_row_are_on_one_page(rendered_examples):
+    document = example("junshan-2023")
+    pages = text_pages(rendered_examples["junshan-2023"])
+
+    assert document.projects
+    for project in document.projects:
+        page = page_with(pages, "2023年度项目支出绩效自评表", project.name)
+        assert squeeze(project.goal.expected) in page
+        first = project.indicators[0]
+        assert squeeze(first.name) + squeeze(first.target) in page
+
+
+@pytest.mark.parametrize("name", ["beita-2023", "junshan-2023"])
+def test_no_page_of_the_report_is_left_mostly_empty(name, rendered_examples):
+    layout = page_layout(rendered_examples[name])
+
+    # The cover stands alone; a page followed by the start of a 附件 ends its part.
+    runs_on = [
+        number
+        for number, following in enumerate(layout[1:], start=1)
+        if number > 1 and not any(word.startswith("附件") for word in following["first_line"])
+    ]
+    assert runs_on, "no page runs on to the next"
+    for number in runs_on:
+        assert layout[number - 1]["fill"] >= MIN_FILL, (
+            f"page {number} ends at {layout[number - 1]['fill']:.2f} of its height"
+        )
+
+
+def test_the_tables_of_a_long_report_run_on_with_their_header_repeated(tmp_path):
+    document = example("junshan-2023")
+    document.indicators = document.indicators * 4
+    path = tmp_path / "long.pdf"
+    path.write_bytes(report_pdf(document=document, template=ScoringTemplate(), draft=False))
+
+    pages = text_pages(path)
+    start = next(i for i, page in enumerate(pages) if "2023年度部门整体支出绩效自评表" in page)
+    attachment2 = pages[start : next(i for i, p in enumerate(pages) if "附件3" in p)]
+
+    assert len(attachment2) >= 3
+    for page in attachment2:
+        assert "三级指标" in page and "偏差原因分析及改进措施" in page
+    assert all(layout["fill"] >= MIN_FILL for layout in page_layout(path)[start : start + 2])
+    assert "总分" in attachment2[-1] and "单位负责人签字" in attachment2[-1]
+
+
+def test_page_numbers_read_page_x_of_y_by_default_and_none_on_the_cover(rendered_examples):
+    pages = text_pages(rendered_examples["junshan-2023"])
+
+    assert f"第2页共{len(pages)}页" in pages[1]
+    assert f"第{len(pages)}页共{len(pages)}页" in pages[-1]
+    assert "第1页" not in pages[0]
+
+
+def test_gbt9704_page_numbers_print_dashes_around_the_number_from_page_two(tmp_path):
+    path = tmp_path / "gbt9704.pdf"
+    path.write_bytes(
+        report_pdf(
+            document=example("junshan-2023"),
+            template=ScoringTemplate(),
+            draft=False,
+            page_numbers=pdf.PAGE_NUMBERS_GBT9704,
+        )
+    )
+
+    pages = text_pages(path)
+
+    assert pages[1].endswith("—2—")
+    assert pages[-1].endswith(f"—{len(pages)}—")
+    assert "—1—" not in pages[0]
+    assert not any("页共" in page for page in pages)
+
+
+def test_an_unknown_page_number_style_is_refused():
+    with pytest.raises(ValueError):
+        report_pdf(
+            document=example("junshan-2023"),
+            template=ScoringTemplate(),
+            draft=False,
+            page_numbers="roman",
+        )
+
+
 # --- draft watermark ---------------------------------------------------------------------
 
 

@@ -1,10 +1,24 @@
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
-from evaluations.models import Filing
-from evaluations.services.reports import report_freeze, report_pdf_bytes
+from evaluations.models import Filing, FilingTransition
+from evaluations.services.reports import (
+    FREEZE_TASK_PATH,
+    MAX_RENDER_ATTEMPTS,
+    RENDER_TIME_LIMIT,
+    RecoveryResult,
+    ReportRenderTimeout,
+    report_freeze,
+    report_pdf_bytes,
+    report_wait,
+    reports_recover,
+)
 from evaluations.services.workflow import filing_transition
 from tests.factories import officer_of, reviewer_of
 from tests.helpers import import_example, make_submittable
@@ -98,3 +112,122 @@ def test_render_reports_freezes_approved_filings_without_a_report(people, capsys
     assert "待生成 1 份，已生成 1 份" in output
     call_command("render_reports", "--year", "2023", "--jurisdiction", "岳阳市君山区")
     assert "待生成 0 份" in capsys.readouterr().out
+
+
+# --- time limit and recovery of renders that never finish ----------------------------
+
+
+def approve_leaving_the_render_queued(filing, officer, reviewer, capture):
+    """Approve with tasks going to the database queue, as with scripts/run;
+    returns the filing and the queued task row."""
+    filing = filing_transition(filing=filing, to=Status.SUBMITTED, actor=officer)
+    with capture(execute=True):
+        filing = filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
+    return filing, DBTaskResult.objects.get()
+
+
+def run_the_worker_until_the_queue_is_empty():
+    """What `manage.py db_worker --batch` does, in this process."""
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run()
+
+
+@pytest.fixture
+def database_queue(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_a_render_over_its_time_limit_is_stopped_and_stores_nothing(people):
+    filing, officer, reviewer = people
+    filing = filing_transition(filing=filing, to=Status.SUBMITTED, actor=officer)
+    filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
+    # The report takes about half a second to render: a twentieth is too short.
+    with pytest.raises(ReportRenderTimeout, match=r"报告生成超过 0\.05 秒，已中止。"):
+        report_freeze(filing_id=filing.pk, time_limit=0.05)
+    assert not Filing.objects.get(pk=filing.pk).report_sha256
+    assert report_freeze(filing_id=filing.pk, time_limit=RENDER_TIME_LIMIT) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recovery_requeues_a_render_whose_worker_died(
+    people, database_queue, django_capture_on_commit_callbacks
+):
+    filing, task = approve_leaving_the_render_queued(*people, django_capture_on_commit_callbacks)
+    assert task.status == "READY" and task.task_path == FREEZE_TASK_PATH
+    task.claim("killed-worker")  # the worker took it, then died with kill -9
+
+    # Running for less than the limit: maybe alive, left alone.
+    assert reports_recover() == RecoveryResult()
+    assert DBTaskResult.objects.get().status == "RUNNING"
+
+    result = reports_recover(stuck_after=timedelta(0))
+    assert result == RecoveryResult(queued=[filing.pk], abandoned_tasks=1)
+    task.refresh_from_db()
+    assert task.status == "FAILED"
+    assert task.exception_class_path.endswith("ReportRenderAbandoned")
+    assert "其工作进程已退出或卡住" in task.traceback
+    assert DBTaskResult.objects.ready().count() == 1
+    # Queued again: a second run leaves it to the worker.
+    assert reports_recover(stuck_after=timedelta(0)) == RecoveryResult()
+
+    run_the_worker_until_the_queue_is_empty()
+    filing.refresh_from_db()
+    with filing.report_pdf.open("rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == filing.report_sha256
+    assert reports_recover(stuck_after=timedelta(0)) == RecoveryResult()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recovery_queues_an_approval_whose_render_was_never_queued(people, database_queue):
+    filing, officer, reviewer = people
+    filing = filing_transition(filing=filing, to=Status.SUBMITTED, actor=officer)
+    # Transactional test: the commit enqueues; lose the task as if the queue
+    # had been emptied (a restored backup, a pruned table).
+    filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
+    DBTaskResult.objects.all().delete()
+    assert reports_recover().queued == [filing.pk]
+    run_the_worker_until_the_queue_is_empty()
+    assert Filing.objects.get(pk=filing.pk).report_sha256
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recovery_gives_up_after_three_failed_renders_of_one_approval(
+    people, database_queue, capsys
+):
+    filing, officer, reviewer = people
+    filing = filing_transition(filing=filing, to=Status.SUBMITTED, actor=officer)
+    filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
+    for attempt in range(MAX_RENDER_ATTEMPTS):
+        task = DBTaskResult.objects.ready().get()
+        task.claim("worker")
+        task.set_failed(ReportRenderTimeout("报告生成超过 120 秒，已中止。"))
+        if attempt < MAX_RENDER_ATTEMPTS - 1:
+            assert reports_recover().queued == [filing.pk]
+    call_command("recover_reports")
+    out, err = capsys.readouterr()
+    assert "重新排队 0 份" in out and "多次失败不再重试 1 份" in out
+    assert f"编号 {filing.pk}" in err and "render_reports" in err
+    assert not DBTaskResult.objects.ready().exists()
+
+
+def test_the_wait_is_counted_from_the_latest_approval(people):
+    filing, officer, reviewer = people
+    assert report_wait(filing=filing).since is None  # a draft awaits nothing
+    filing = filing_transition(filing=filing, to=Status.SUBMITTED, actor=officer)
+    filing = filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
+    approval = filing.transitions.get(to_status=Status.APPROVED)
+    FilingTransition.objects.filter(pk=approval.pk).update(
+        created_at=timezone.now() - timedelta(hours=2, minutes=3)
+    )
+    wait = report_wait(filing=filing)
+    assert (wait.status_label, wait.waited_text, wait.overdue) == ("已审核", "2 小时 3 分钟", True)
+    report_freeze(filing_id=filing.pk)
+    assert report_wait(filing=Filing.objects.get(pk=filing.pk)).since is None

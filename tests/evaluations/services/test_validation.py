@@ -6,6 +6,7 @@ from evaluations.models import ScoringTemplate
 from evaluations.services.document import (
     Building,
     Columns,
+    Contact,
     FilingDocument,
     FundLine,
     Funds,
@@ -95,6 +96,7 @@ def clean_document(**kwargs) -> FilingDocument:
             problems="无。",
             improvements="继续加强。",
         ),
+        contact=Contact(preparer="李文静", phone="0730-8321234", head="王建国"),
         **kwargs,
     )
 
@@ -114,10 +116,10 @@ def codes(findings) -> set[str]:
 # --- acceptance ------------------------------------------------------------------------------
 
 
-def test_beita_has_exactly_the_missing_actuals_and_deviations_as_errors():
+def test_beita_has_exactly_the_missing_actuals_deviations_and_contact_as_errors():
     findings = validate(example("beita"))
 
-    assert codes(errors(findings)) == {"actual_missing", "deviation_missing"}
+    assert codes(errors(findings)) == {"actual_missing", "deviation_missing", "contact_missing"}
     assert [f.where for f in findings if f.code == "actual_missing"] == [
         f"indicators[{index}]" for index in (1, 3, 5, 6, 7, 8, 9)
     ]
@@ -126,15 +128,33 @@ def test_beita_has_exactly_the_missing_actuals_and_deviations_as_errors():
         "indicators[4]",
         "indicators[8]",
     ]
+    # Its 填报信息 gives only 填表人 (唐卫红) and 填报日期.
+    assert [f.where for f in findings if f.code == "contact_missing"] == [
+        "contact.phone",
+        "contact.head",
+    ]
 
 
-def test_junshan_has_one_deviation_error_per_score_table():
+def test_junshan_has_one_deviation_error_per_score_table_and_a_blank_contact():
     findings = validate(example("junshan"))
 
     assert [(f.code, f.where) for f in errors(findings)] == [
         ("deviation_missing", "indicators[7]"),
         ("deviation_missing", "projects[0].indicators[6]"),
+        ("contact_missing", "contact.preparer"),
+        ("contact_missing", "contact.phone"),
+        ("contact_missing", "contact.head"),
     ]
+
+
+def test_examples_are_not_generous_relative_to_their_execution():
+    # 北塔: r_ind = 87 ÷ 90 = 96.67 %, r_exec = 10 ÷ 10 = 100 % → (r_ind − r_exec) < 0.
+    # 君山 附件2: 89 ÷ 90 = 98.89 % against 10 ÷ 10; its project: 88 ÷ 90 = 97.78 %
+    # against 10 ÷ 10. Neither has a 附件1 item named like a 附件3 project
+    # (北塔 has no project table, 君山 no project items).
+    findings = validate(example("beita")) + validate(example("junshan"))
+
+    assert not {"score_exceeds_execution", "project_amount_mismatch"} & codes(findings)
 
 
 def test_deviation_message_names_the_row_and_its_scores():
@@ -142,14 +162,14 @@ def test_deviation_message_names_the_row_and_its_scores():
 
     message = next(f.message for f in findings if f.where == "indicators[4]")
     assert message == (
-        "第5行指标“2023年目标完成情况”得分（9）低于分值（10），须填写偏差原因分析及改进措施。"
+        "附件2第5行指标“2023年目标完成情况”得分（9）低于分值（10），须填写偏差原因分析及改进措施。"
     )
 
 
 def test_project_row_message_names_the_project():
     findings = validate(example("junshan"))
 
-    assert errors(findings)[1].message.startswith("项目“区委办专项”第7行指标“发展高质量经济”")
+    assert errors(findings)[1].message.startswith("附件3项目“区委办专项”第7行指标“发展高质量经济”")
 
 
 # --- general behaviour -----------------------------------------------------------------------
@@ -207,7 +227,7 @@ def test_errors_and_warnings_helpers_split_by_kind():
     assert codes(warnings(findings)) == {"execution_over_100"}
 
 
-def test_all_fourteen_codes_are_known():
+def test_all_seventeen_codes_are_known():
     assert set(FINDING_CODES) == {
         "budget_missing",
         "negative_amount",
@@ -218,11 +238,14 @@ def test_all_fourteen_codes_are_known():
         "qualitative_band",
         "sum_mismatch",
         "section_missing",
+        "contact_missing",
         "score_differs",
         "actual_not_comparable",
         "level1_weight_mismatch",
         "items_mismatch",
         "execution_over_100",
+        "project_amount_mismatch",
+        "score_exceeds_execution",
     }
 
 
@@ -555,7 +578,10 @@ def test_score_other_than_suggested_is_score_differs_warning():
         "score_differs",
         "indicators[0]",
     )
-    assert "按正向指标规则建议得分45" in finding.message
+    assert finding.message == (
+        "附件2第1行指标“测试指标”是正向指标（实际完成值达到或超过年度指标值得满分），"
+        "按实际完成值计算的建议得分为45，填报得分为50，请核实。"
+    )
 
 
 def test_manual_row_never_differs():
@@ -598,7 +624,7 @@ def test_level1_weights_differing_from_template_warn():
     findings = validate(document)
 
     assert found(findings) == {("level1_weight_mismatch", "indicators")}
-    assert "“产出指标”分值合计47，评分模板建议为50" in findings[0].message
+    assert "“产出指标”分值合计47，本年度评分规则建议为50" in findings[0].message
 
 
 def test_level1_weights_follow_the_template():
@@ -684,3 +710,225 @@ def test_project_execution_rate_above_100_warns():
     assert found(validate(clean_document(projects=[project]))) == {
         ("execution_over_100", "projects[0].funds")
     }
+
+
+# --- plain messages --------------------------------------------------------------------------
+
+
+def test_weights_not_100_says_what_to_change_in_plain_words():
+    document = clean_document()
+    document.indicators[2] = row("满意度指标", "5")
+
+    [finding] = errors(validate(document))
+    assert finding.message == (
+        "附件2部门整体支出绩效自评表满分为95（预算执行率分值10＋指标分值合计85），应为100。"
+        "本年度的评分规则不按不适用指标折算满分，请调整各指标分值，使指标分值合计为90；"
+        "标为不适用的指标如需计分，请取消不适用并填写分值和得分。"
+    )
+
+
+@pytest.mark.parametrize(
+    ("actual", "score", "band"),
+    [
+        ("达成年度指标", "7", "不低于8且不高于10"),
+        ("部分达成年度指标并具有一定效果", "8", "不低于6且低于8"),
+    ],
+)
+def test_qualitative_band_message_states_the_band_in_words(actual, score, band):
+    document = clean_document()
+    document.indicators[2] = row(
+        "满意度指标", "10", score=score, target="效果明显", actual=actual, deviation="略有不足。"
+    )
+
+    [finding] = errors(validate(document))
+    assert finding.message == (
+        f"附件2第3行指标“测试指标”实际完成值为“{actual}”，得分应{band}，现为{score}。"
+    )
+
+
+# --- contact_missing -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "label"), [("preparer", "填表人"), ("phone", "联系电话"), ("head", "单位负责人")]
+)
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_blank_contact_field_is_an_error_pointing_at_it(name, label, blank):
+    document = clean_document()
+    setattr(document.contact, name, blank)
+
+    [finding] = validate(document)
+    assert (finding.kind, finding.code, finding.where) == (
+        "error",
+        "contact_missing",
+        f"contact.{name}",
+    )
+    assert finding.message == f"填报信息：请填写{label}。"
+
+
+def test_filing_date_is_not_required():
+    document = clean_document()
+    document.contact.date = ""
+
+    assert validate(document) == []
+
+
+# --- project_amount_mismatch -----------------------------------------------------------------
+
+
+def document_with_item(*items: ProjectItem) -> FilingDocument:
+    """A clean filing whose 附件1 lists `items` (summing to 项目支出) beside the
+    project 区委办专项 (全年执行数 373)."""
+    document = clean_document(projects=[clean_project()])
+    document.basic_data.project_items = list(items)
+    document.basic_data.rows["project_total"] = Columns(
+        final=sum((item.final or D("0") for item in items), D("0"))
+    )
+    return document
+
+
+def test_project_final_in_basic_data_differing_from_its_executed_amount_warns():
+    document = document_with_item(
+        ProjectItem(name="业务工作经费", final=D("20")),
+        ProjectItem(name=" 区委办专项 ", final=D("370.5")),
+    )
+
+    [finding] = validate(document)
+    assert (finding.kind, finding.code, finding.where) == (
+        "warning",
+        "project_amount_mismatch",
+        "projects[0].funds.total",
+    )
+    assert finding.message == (
+        "附件3项目“区委办专项”年度资金总额的“全年执行数”为373.00万元，"
+        "与附件1项目支出明细（第2行）“区委办专项”的“本年决算数”370.50万元不一致，请核对。"
+    )
+
+
+def test_project_final_equal_to_its_executed_amount_is_fine():
+    assert validate(document_with_item(ProjectItem(name="区委办专项", final=D("373")))) == []
+
+
+def test_items_of_the_same_name_are_added_up_before_comparing():
+    document = document_with_item(
+        ProjectItem(name="区委办专项", final=D("300")),
+        ProjectItem(name="区委办专项", final=D("73")),
+    )
+    assert validate(document) == []
+
+    document.basic_data.project_items[1].final = D("70")
+    document.basic_data.rows["project_total"].final = D("370")
+    [finding] = validate(document)
+    assert "（第1行、第2行）" in finding.message and "370.00万元" in finding.message
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        ProjectItem(name="业务工作经费", final=D("10")),  # no project of that name
+        ProjectItem(name="区委办专项", final=None),  # 决算 not given
+        ProjectItem(name="", final=D("10")),
+    ],
+)
+def test_amounts_are_compared_only_for_a_named_project_with_both_values(item):
+    assert validate(document_with_item(item)) == []
+
+
+def test_project_tables_of_the_same_name_are_added_up_and_the_first_is_pointed_at():
+    document = document_with_item(ProjectItem(name="区委办专项", final=D("373")))
+    document.projects.append(clean_project())
+
+    [finding] = validate(document)
+    assert (finding.code, finding.where) == ("project_amount_mismatch", "projects[0].funds.total")
+    assert finding.message.startswith(
+        "附件3中2张同名项目表“区委办专项”年度资金总额的“全年执行数”合计为746.00万元，"
+    )
+
+
+def test_project_without_executed_amount_is_not_compared():
+    document = document_with_item(ProjectItem(name="区委办专项", final=D("10")))
+    document.projects[0].funds.total = FundLine(full_year_budget=D("373"))
+
+    assert "project_amount_mismatch" not in codes(validate(document))
+
+
+# --- score_exceeds_execution -----------------------------------------------------------------
+
+
+def generous_document(*, indicator_points: str, executed: str) -> FilingDocument:
+    """附件2 with indicator points out of 90 and 全年执行数 out of a budget of 100
+    (执行率分值 10, so the execution points are executed ÷ 10)."""
+    document = clean_document()
+    document.funds.executed = D(executed)
+    document.funds.by_nature = FundsByNature(basic=D(executed))
+    # The first row (产出, 分值 50) takes all the points short of 90.
+    first_row_points = D(indicator_points) - D("40")
+    document.indicators[0] = row(
+        "产出指标",
+        "50",
+        score=str(first_row_points),
+        target="效果明显",
+        actual="效果明显",
+        deviation="略。",
+    )
+    return document
+
+
+def test_indicator_rate_above_execution_rate_by_more_than_5_percent_warns():
+    # r_ind = 88 ÷ 90 = 97.78 %; r_exec = 9.2 ÷ 10 = 92 %;
+    # (97.78 − 92) ÷ 97.78 = 5.91 % > 5 %.
+    [finding] = validate(generous_document(indicator_points="88", executed="92"))
+
+    assert (finding.kind, finding.code, finding.where) == (
+        "warning",
+        "score_exceeds_execution",
+        "indicators",
+    )
+    assert finding.message == (
+        "附件2部门整体支出绩效自评表的指标得分率为97.78%（指标得分88÷指标分值90），"
+        "预算执行率得分率只有92.00%（执行率得分9.2÷执行率分值10），"
+        "指标得分率高出5%以上，自评得分可能偏高，请核实各指标得分。"
+    )
+
+
+@pytest.mark.parametrize(
+    ("indicator_points", "executed"),
+    [
+        ("88", "93"),  # (97.78 − 93) ÷ 97.78 = 4.89 %
+        ("90", "95"),  # (100 − 95) ÷ 100 = exactly 5 %: not more than 5 %
+        ("88", "98"),  # 97.78 % against 98 %: the execution rate is the higher
+        ("0", "10"),  # no indicator point given: no ratio to compare
+    ],
+)
+def test_indicator_rate_within_5_percent_of_execution_rate_is_fine(indicator_points, executed):
+    findings = validate(generous_document(indicator_points=indicator_points, executed=executed))
+
+    assert "score_exceeds_execution" not in codes(findings)
+
+
+def test_full_marks_with_94_percent_execution_warns():
+    # (100 − 94) ÷ 100 = 6 % > 5 %.
+    findings = validate(generous_document(indicator_points="90", executed="94"))
+
+    assert "score_exceeds_execution" in codes(findings)
+
+
+def test_no_execution_rate_means_no_comparison():
+    document = generous_document(indicator_points="90", executed="50")
+    document.funds.full_year_budget = None
+    document.funds.by_source = FundsBySource()
+
+    assert "score_exceeds_execution" not in codes(validate(document))
+
+
+def test_each_project_table_is_compared_with_its_own_execution():
+    # r_ind = 90 ÷ 90 = 100 %; r_exec = 8.04 ÷ 10 (300 ÷ 373 = 80.43 %) = 80.4 %.
+    project = clean_project()
+    project.funds.total = FundLine(full_year_budget=D("373"), executed=D("300"))
+
+    [finding] = validate(clean_document(projects=[project]))
+    assert (finding.code, finding.where) == ("score_exceeds_execution", "projects[0].indicators")
+    assert finding.message.startswith(
+        "附件3项目“区委办专项”自评表的指标得分率为100.00%（指标得分90÷指标分值90），"
+        "预算执行率得分率只有80.40%（执行率得分8.04÷执行率分值10）"
+    )

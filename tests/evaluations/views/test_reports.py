@@ -1,5 +1,8 @@
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from evaluations.models import Filing
 from evaluations.services.workflow import filing_transition
@@ -51,7 +54,17 @@ def test_an_approved_filing_whose_render_is_pending_says_so(client, filing):
     client.force_login(officer)
     response = client.get(report_url(filing))
     assert response.status_code == 503
-    assert "正在生成" in response.content.decode()
+    assert response["Retry-After"] == "5"
+    page = response.content.decode()
+    assert "报告正在生成" in page
+    assert "当前状态：<strong>已审核</strong>" in page
+    approved_at = filing.transitions.get(to_status=Status.APPROVED).created_at
+    assert f"{timezone.localtime(approved_at):%Y-%m-%d %H:%M:%S} 审核通过" in page
+    assert re.search(r'已等待 <strong id="report-waited">\d+ 秒</strong>', page)
+    assert "生成时间已超过预期" not in page
+    # The page reloads itself (a script of our own: no inline script).
+    assert 'data-report-pending="5"' in page and "js/report-wait.js" in page
+    assert "<script>" not in page
 
 
 def test_others_get_404(client, filing):
