@@ -120,6 +120,10 @@ class FiscalYear(models.Model):
         return f"{self.year}年度"
 
 
+# What lists and pages show instead of a 等次 while parts of a filing are missing.
+GRADE_INCOMPLETE = "未完成"
+
+
 class Filing(models.Model):
     """部门整体支出绩效自评: one per department and fiscal year.
 
@@ -213,6 +217,12 @@ class Filing(models.Model):
 
     def get_absolute_url(self):
         return reverse("evaluations:filing_part", args=[self.pk, "overview"])
+
+    @property
+    def grade_shown(self) -> str:
+        """等次 as lists show it: 未完成 while parts are missing (missing_count,
+        stored with the other figures of the last save)."""
+        return GRADE_INCOMPLETE if self.missing_count else self.grade
 
     @property
     def scoring_template(self):

@@ -33,6 +33,7 @@ from departments.selectors import (
     user_roles,
 )
 from evaluations.models import (
+    GRADE_INCOMPLETE,
     BasicDataRow,
     Building,
     Filing,
@@ -49,11 +50,7 @@ from evaluations.services.changes import Change, document_changes
 from evaluations.services.document import quantize
 from evaluations.services.interchange import document_to_dict, filing_document
 from evaluations.services.scoring import document_score
-from evaluations.services.summary import (
-    GRADE_INCOMPLETE,
-    document_missing_parts,
-    filing_document_current,
-)
+from evaluations.services.summary import document_missing_parts, filing_document_current
 from evaluations.services.validation import document_validate
 from evaluations.services.workflow import restore_target
 from evaluations.validators import MAX_YEAR, MIN_YEAR

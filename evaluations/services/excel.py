@@ -73,7 +73,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 from departments.models import Department
-from evaluations.models import Filing, FiscalYear, ScoringTemplate
+from evaluations.models import GRADE_INCOMPLETE, Filing, FiscalYear, ScoringTemplate
 from evaluations.services import document as doc
 from evaluations.services.changes import Change, document_changes, path_label
 from evaluations.services.document import BASIC_ROW_KEYS, FilingDocument, quantize
@@ -87,7 +87,7 @@ from evaluations.services.interchange import (
     filing_import,
 )
 from evaluations.services.scoring import QUALITATIVE_GRADES, FilingScore, document_score
-from evaluations.services.summary import GRADE_INCOMPLETE, document_missing_parts
+from evaluations.services.summary import document_missing_parts
 from evaluations.services.validation import ERROR, WARNING, Finding, document_validate
 
 LAYOUT_VERSION = "perfeval-xlsx/1"
@@ -2084,6 +2084,12 @@ class WorkbookImport:
     score: FilingScore
     findings: list[PlacedFinding]
     written: bool = False
+
+    @property
+    def grade_shown(self) -> str:
+        """等次 as the preview shows it: 未完成 while parts would be missing."""
+        missing = document_missing_parts(document=self.document, findings=self.findings)
+        return GRADE_INCOMPLETE if missing else self.score.grade
 
     @property
     def errors(self) -> list[PlacedFinding]:

@@ -268,7 +268,6 @@ def document_with_page(*, document, keys: RowKeys, forms=(), formsets=(), projec
 
 # --- is the filing complete? ----------------------------------------------------
 
-GRADE_INCOMPLETE = "未完成"
 NORMALIZED_SCORE_RULE = (
     "换算得分 = 总分 ÷ 满分 × 100；满分 = 预算执行率分值 + 适用指标的分值合计，"
     "不适用指标的分值不计入满分。"

@@ -388,6 +388,16 @@ def test_preview_shows_the_findings_the_filing_would_have(client, filing, office
     assert "年度资金" in html
 
 
+def test_preview_grades_a_workbook_with_a_part_missing_as_unfinished(client, filing, officer):
+    client.force_login(officer)
+    assert "等次 优" in upload(client, filing, filing_workbook(filing=filing)).content.decode()
+    data = edited(filing_workbook(filing=filing), set_cell(SHEET_FUNDS, "D3", None))  # 全年执行数
+
+    html = upload(client, filing, data).content.decode()
+
+    assert "等次 未完成" in html
+
+
 def test_a_text_change_shows_old_and_new_text(client, filing, officer):
     client.force_login(officer)
     data = edited(filing_workbook(filing=filing), set_cell(SHEET_PROFILE, "B9", "机构设置已调整。"))

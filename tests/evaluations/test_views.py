@@ -177,6 +177,15 @@ def test_my_filings_shows_score_and_grade_and_offers_open_years(client, filing, 
     assert reverse("evaluations:filing_start", args=[filing.department.pk, 2023]) not in html
 
 
+def test_my_filings_shows_unfinished_instead_of_the_grade_of_a_blank_filing(client, officer):
+    blank = blank_filing(department=officer.memberships.get().department, year=2024)
+    client.force_login(officer)
+    html = client.get(reverse("evaluations:my_filings")).content.decode()
+    row = re.search(r"<tr[^>]*>\s*<t[hd][^>]*>2024年度.*?</tr>", html, re.S).group(0)
+    assert blank.missing_count > 0
+    assert "未完成" in row and ">差<" not in row
+
+
 # --- starting a filing ------------------------------------------------------------
 
 
