@@ -415,7 +415,7 @@ class IndicatorForm(PartForm):
     def clean(self):
         cleaned = super().clean()
         not_applicable = cleaned.get("not_applicable", False)
-        # A 不适用 row carries no weight and no score (FILING_FORMAT.md).
+        # A 不适用 row carries no weight and no score (docs/filing-format.md).
         self.instance.applicable = not not_applicable
         if not_applicable:
             cleaned["weight"] = None

@@ -1,4 +1,4 @@
-"""The `perfeval-filing/1` interchange format (spec/FILING_FORMAT.md).
+"""The `perfeval-filing/1` interchange format (docs/filing-format.md).
 
 Reading is strict: an unknown key, a wrong type or an impossible value is a
 `DocumentError` naming the JSON path of the bad value, because a typo in a file
@@ -933,7 +933,7 @@ def _fund_line_dict(line):
 
 
 def document_to_dict(*, document: FilingDocument, computed: dict | None = None) -> dict:
-    """The JSON form of `document`, keys in the order of FILING_FORMAT.md.
+    """The JSON form of `document`, keys in the order of docs/filing-format.md.
 
     Amounts are decimal strings with 2 places, empty amounts null, empty texts
     "" (the department code, contact date and template null when empty, as in
@@ -1040,7 +1040,7 @@ def _plain(value):
 
 
 def computed_to_dict(*, score, findings) -> dict:
-    """The `computed` key of an exported document (FILING_FORMAT.md) from a
+    """The `computed` key of an exported document (docs/filing-format.md) from a
     `FilingScore` and the validation findings: decimals as strings with 2
     places, one `indicators` entry per 附件2 row, one `projects` entry per
     附件3 table, findings split into `errors` and `warnings`."""

@@ -523,7 +523,7 @@ def _budget_text(document: FilingDocument, score: FilingScore) -> str:
 
 
 def _paragraphs(text: str) -> list[str]:
-    """Newlines separate paragraphs (FILING_FORMAT.md); blank lines are dropped."""
+    """Newlines separate paragraphs (docs/filing-format.md); blank lines are dropped."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 

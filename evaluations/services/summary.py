@@ -321,8 +321,9 @@ def document_missing_parts(*, document, findings) -> list[MissingPart]:
     the score computed as if they were 0 (or the 满分 of a table without rows),
     so a grade shown meanwhile would mislead. The 填报信息 (填表人 …) is not
     counted: it signs the filing and changes no figure; nor is a row's blank
-    实际完成值 once the row has its 得分 (a warning: published filings have
-    them, and their grade stands). Other errors (a sum
+    实际完成值 once the row has its 得分 (actual_missing blocks submission,
+    but filling it in changes no figure: the 等次 shown is already the one
+    the filing will have, as for the published 北塔 filing). Other errors (a sum
     that does not add up, a score out of its band) are wrong values, not
     missing ones, and stay in the list of findings. `findings` are the document's validation
     findings (anything with `code` and `where`). Never raises.

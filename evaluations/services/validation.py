@@ -157,7 +157,7 @@ class Finding:
 
     `code` is one of FINDING_CODES, `kind` "error" (blocks submission) or
     "warning", `message` a Simplified Chinese sentence naming the row or field,
-    `where` a path into the document as in FILING_FORMAT.md
+    `where` a path into the document as in docs/filing-format.md
     ("funds.by_source", "indicators[4]", "projects[0].indicators[6]").
     """
 

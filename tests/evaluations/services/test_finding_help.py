@@ -48,3 +48,12 @@ def test_the_help_rows_list_errors_first_in_plain_chinese_without_codes():
         text = row.title + row.meaning
         assert not any(code in text for code in validation.FINDING_CODES), text
         assert row.title and row.meaning.endswith("。"), row.title
+
+
+def test_the_format_documentation_lists_every_finding_code():
+    from pathlib import Path
+
+    from evaluations.services.validation import FINDING_CODES
+
+    documentation = (Path(__file__).resolve().parents[3] / "docs" / "filing-format.md").read_text()
+    assert [code for code in FINDING_CODES if f"| `{code}` |" not in documentation] == []
