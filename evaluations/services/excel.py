@@ -1232,11 +1232,7 @@ def _check_counts(counts: _PartCounts, where: str, *, finished: bool) -> None:
     before the part is `finished` the counts are only lower bounds."""
     if counts.sheet:
         _check_sheet_counts(counts, where, finished)
-    if counts.comment_cells > MAX_RANGE_CELLS:
-        raise WorkbookError(
-            f"{where}的批注共覆盖 {counts.comment_cells} 个单元格，"
-            f"超过上限 {MAX_RANGE_CELLS} 个，拒绝读取。"
-        )
+    _check_covered(counts.comment_cells, where, "批注")
     for number, limit, what in (
         (counts.defined_names, MAX_DEFINED_NAMES, "定义的名称"),
         (counts.strings, MAX_CELLS, "共享字符串"),
@@ -1244,6 +1240,15 @@ def _check_counts(counts: _PartCounts, where: str, *, finished: bool) -> None:
     ):
         if number > limit:
             raise WorkbookError(f"{where}的{what}过多（{number} 个，上限 {limit} 个），拒绝读取。")
+
+
+def _check_covered(covered: int, where: str, what: str) -> None:
+    """Refuse ranges (merged cells, hyperlinks, comments) covering more cells
+    than MAX_RANGE_CELLS: openpyxl creates an object for every one of them."""
+    if covered > MAX_RANGE_CELLS:
+        raise WorkbookError(
+            f"{where}的{what}共覆盖 {covered} 个单元格，超过上限 {MAX_RANGE_CELLS} 个，拒绝读取。"
+        )
 
 
 def _check_sheet_counts(counts: _PartCounts, where: str, finished: bool) -> None:
@@ -1254,12 +1259,8 @@ def _check_sheet_counts(counts: _PartCounts, where: str, finished: bool) -> None
         raise WorkbookError(f"{where}{has} {rows} 行，超过上限 {max_rows} 行，拒绝读取。")
     if counts.cells > max_rows * MAX_COLUMNS:
         raise WorkbookError(f"{where}的单元格过多（超过 {counts.cells} 个），拒绝读取。")
-    for covered, what in ((counts.merged_cells, "合并单元格"), (counts.hyperlink_cells, "超链接")):
-        if covered > MAX_RANGE_CELLS:
-            raise WorkbookError(
-                f"{where}的{what}共覆盖 {covered} 个单元格，"
-                f"超过上限 {MAX_RANGE_CELLS} 个，拒绝读取。"
-            )
+    _check_covered(counts.merged_cells, where, "合并单元格")
+    _check_covered(counts.hyperlink_cells, where, "超链接")
     for number, limit, what in (
         (counts.validations, MAX_VALIDATIONS, "数据验证规则"),
         (counts.formats, MAX_CONDITIONAL_FORMATS, "条件格式"),
