@@ -32,3 +32,20 @@ def make_submittable(filing):
     filing.save(update_fields=["preparer", "phone", "head"])
     filing_summary_refresh(filing=filing)
     return filing
+
+
+def run_the_worker_until_the_queue_is_empty(worker_id="test-worker"):
+    """What `manage.py db_worker --batch` does, in this process: run every
+    task queued in django-tasks-db's table, then return."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    ).run()

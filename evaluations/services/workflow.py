@@ -156,6 +156,15 @@ def actor_may_make(*, move: Move, filing: Filing, actor) -> bool:
     )
 
 
+def move_waiting_reason(*, filing: Filing, move: Move) -> str:
+    """Why `move` has to wait although the actor may make it (公开 before the
+    report frozen at approval exists), for the button and the refusal; ""
+    when nothing holds it back."""
+    if move.needs_frozen_report and not filing.report_sha256:
+        return REPORT_PENDING_REASON
+    return ""
+
+
 def moves_available(*, filing: Filing, actor) -> list[tuple[str, Move]]:
     """The moves `actor` may attempt from the filing's current status, for
     buttons; of a withdrawn filing only the restore to `restore_target`."""
@@ -237,7 +246,7 @@ def filing_transition(*, filing: Filing, to: str, actor, comment: str = "") -> F
                 raise TransitionError(
                     f"该填报还有 {len(blocking)} 项错误，修正后才能报送。", findings=blocking
                 )
-        if move.needs_frozen_report and not locked.report_sha256:
+        if move_waiting_reason(filing=locked, move=move):
             raise TransitionError(f"{REPORT_PENDING_REASON}，请稍后再试。")
         snapshot = None
         if move.keeps_snapshot:

@@ -56,7 +56,11 @@ from evaluations.services.interchange import (
 )
 from evaluations.services.scoring import RULE_LABELS
 from evaluations.services.summary import document_with_page, filing_document_saved
-from evaluations.services.workflow import MIN_REASON_LENGTH, moves_available
+from evaluations.services.workflow import (
+    MIN_REASON_LENGTH,
+    move_waiting_reason,
+    moves_available,
+)
 from perfeval.params import parse_int
 
 CONFLICT = 409
@@ -308,6 +312,7 @@ def page_context(request, filing, part, *, posted: PageVersion | None = None, **
                     "action": move.action,
                     "label": move.label,
                     "reason_required": move.reason_required,
+                    "waiting": move_waiting_reason(filing=filing, move=move),
                 }
                 for _to, move in moves_available(filing=filing, actor=request.user)
             ),

@@ -3,25 +3,24 @@ exactly the frozen PDF.
 
 The live server runs tasks as scripts/run does: approval only queues the
 render in django-tasks-db's table, and a worker takes it from there. The
-test database is SQLite in memory, which a `db_worker` process cannot open,
-so the worker is django-tasks-db's own `Worker` running in this process.
-The live server shares this thread's database connection (in-memory SQLite),
-so the browser's requests are held while the worker runs: Playwright
-dispatches a routed request only when this thread calls it again.
+worker is django-tasks-db's own `Worker` running in this process, so the
+test needs no second process on every database (a real `db_worker` process
+is killed and recovered in tests/evaluations/commands/test_recover_reports.py).
+The browser's requests are held while the worker runs: Playwright dispatches
+a routed request only when this thread calls it again.
 """
 
 import hashlib
 import re
 
 import pytest
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import expect
 
 from evaluations.models import Filing
 from evaluations.services.workflow import filing_transition
 from tests.factories import officer_of, reviewer_of
-from tests.helpers import import_example, make_submittable
+from tests.helpers import import_example, make_submittable, run_the_worker_until_the_queue_is_empty
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +37,7 @@ def run_the_worker(person):
     """Run every queued task with db_worker's code, the browser's requests
     waiting meanwhile (see the module docstring)."""
     person.page.route("**/*", lambda route: route.continue_())
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="browser-test",
-        excluded_queue_names=[],
-    ).run()
+    run_the_worker_until_the_queue_is_empty(worker_id="browser-test")
 
 
 def test_the_reviewer_publishes_once_the_report_is_frozen_and_anyone_downloads_it(

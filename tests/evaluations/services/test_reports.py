@@ -4,7 +4,6 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from evaluations.models import Filing, FilingTransition
@@ -21,7 +20,7 @@ from evaluations.services.reports import (
 )
 from evaluations.services.workflow import filing_transition
 from tests.factories import officer_of, reviewer_of
-from tests.helpers import import_example, make_submittable
+from tests.helpers import import_example, make_submittable, run_the_worker_until_the_queue_is_empty
 
 Status = Filing.Status
 
@@ -124,20 +123,6 @@ def approve_leaving_the_render_queued(filing, officer, reviewer, capture):
     with capture(execute=True):
         filing = filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
     return filing, DBTaskResult.objects.get()
-
-
-def run_the_worker_until_the_queue_is_empty():
-    """What `manage.py db_worker --batch` does, in this process."""
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 @pytest.fixture
