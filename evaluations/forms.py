@@ -12,6 +12,13 @@ from django import forms
 from django.db import models
 from django.forms import BaseModelFormSet, modelformset_factory
 
+from .core.document import REPORT_KEYS
+from .core.limits import (
+    MAX_BUILDINGS,
+    MAX_DEVIATION_LENGTH,
+    MAX_INDICATOR_ROWS,
+    MAX_PROJECT_ITEMS,
+)
 from .models import (
     BasicDataRow,
     Building,
@@ -22,13 +29,6 @@ from .models import (
     Project,
     ProjectItem,
     Report,
-)
-from .services.document import REPORT_KEYS
-from .services.limits import (
-    MAX_BUILDINGS,
-    MAX_DEVIATION_LENGTH,
-    MAX_INDICATOR_ROWS,
-    MAX_PROJECT_ITEMS,
 )
 from .validators import (
     MAX_TEXT_LENGTH,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 
-from .services.limits import (
+from .core.limits import (
     MAX_DEVIATION_LENGTH,
     MAX_GOAL_LENGTH,
     MAX_INDICATOR_CELL_LENGTH,

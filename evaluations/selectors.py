@@ -32,6 +32,9 @@ from departments.selectors import (
     user_jurisdiction_ids,
     user_roles,
 )
+from evaluations.core.document import quantize
+from evaluations.core.scoring import document_score
+from evaluations.core.validation import document_validate
 from evaluations.models import (
     GRADE_INCOMPLETE,
     BasicDataRow,
@@ -47,11 +50,8 @@ from evaluations.models import (
     Report,
 )
 from evaluations.services.changes import Change, document_changes
-from evaluations.services.document import quantize
 from evaluations.services.interchange import document_to_dict, filing_document
-from evaluations.services.scoring import document_score
 from evaluations.services.summary import document_missing_parts, filing_document_current
-from evaluations.services.validation import document_validate
 from evaluations.services.workflow import restore_target
 from evaluations.validators import MAX_YEAR, MIN_YEAR
 from perfeval.params import parse_int

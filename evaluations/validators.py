@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
 # The bounds of texts come from the paper forms (evaluations/services/limits.py).
-from evaluations.services.limits import MAX_TEXT_LENGTH
+from evaluations.core.limits import MAX_TEXT_LENGTH
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100

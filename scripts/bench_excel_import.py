@@ -100,10 +100,10 @@ def worst_accepted(document) -> bytes:
 
     from openpyxl.utils.cell import range_boundaries
 
+    from evaluations.core.scoring import document_score
     from evaluations.models import ScoringTemplate
     from evaluations.services import excel
     from evaluations.services.excel import workbook_from_document
-    from evaluations.services.scoring import document_score
     from tests.evaluations.services import excel_hostile as hostile
 
     project = document.projects[0]
@@ -248,9 +248,9 @@ def main() -> None:
     import openpyxl
 
     django.setup()
+    from evaluations.core.scoring import document_score
     from evaluations.models import ScoringTemplate
     from evaluations.services.interchange import document_from_bytes
-    from evaluations.services.scoring import document_score
 
     example = ROOT / "evaluations" / "fixtures" / "demo" / "junshan-2023.json"
     document = document_from_bytes(example.read_bytes())

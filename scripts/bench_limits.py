@@ -77,8 +77,8 @@ def main() -> None:
     setup_test_environment()
 
     from departments.models import Membership
+    from evaluations.core import limits
     from evaluations.models import Filing
-    from evaluations.services import limits
     from evaluations.services.excel import filing_workbook, filing_workbook_read
     from evaluations.services.interchange import (
         document_from_bytes,

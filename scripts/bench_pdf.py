@@ -55,7 +55,7 @@ def timed(function, runs: int) -> dict:
 
 def big_document(base, rows: int):
     """The 北塔 document with `rows` indicator rows across the usual groups."""
-    from evaluations.services.document import Indicator
+    from evaluations.core.document import Indicator
 
     groups = [
         ("产出指标", "数量指标"),

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import FieldDoesNotExist
 
+from evaluations.core.document import INDICATOR_KEYS
 from evaluations.models import (
     BasicDataRow,
     Building,
@@ -27,7 +28,6 @@ from evaluations.models import (
     ProjectItem,
     Report,
 )
-from evaluations.services.document import INDICATOR_KEYS
 
 CHANGED = "changed"
 ADDED = "added"

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from evaluations.core.limits import MAX_PROJECTS, document_check_limits
 from evaluations.models import Filing, Indicator, Project
-from evaluations.services.limits import MAX_PROJECTS, document_check_limits
 from evaluations.services.summary import filing_summary_refresh
 
 

@@ -73,10 +73,12 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 from departments.models import Department
+from evaluations.core import document as doc
+from evaluations.core.document import BASIC_ROW_KEYS, FilingDocument, quantize
+from evaluations.core.scoring import QUALITATIVE_GRADES, FilingScore, document_score
+from evaluations.core.validation import ERROR, WARNING, Finding, document_validate
 from evaluations.models import GRADE_INCOMPLETE, Filing, FiscalYear, ScoringTemplate
-from evaluations.services import document as doc
 from evaluations.services.changes import Change, document_changes, path_label
-from evaluations.services.document import BASIC_ROW_KEYS, FilingDocument, quantize
 from evaluations.services.interchange import (
     MAX_AMOUNT,
     DocumentError,
@@ -86,9 +88,7 @@ from evaluations.services.interchange import (
     filing_document,
     filing_import,
 )
-from evaluations.services.scoring import QUALITATIVE_GRADES, FilingScore, document_score
 from evaluations.services.summary import document_missing_parts
-from evaluations.services.validation import ERROR, WARNING, Finding, document_validate
 
 LAYOUT_VERSION = "perfeval-xlsx/1"
 # A workbook-level defined name holding the layout version as a string constant;

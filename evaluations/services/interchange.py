@@ -22,6 +22,25 @@ from django.db.models import Prefetch
 
 from departments.models import Department, Jurisdiction
 from departments.selectors import jurisdictions_reviewed_by, user_is_admin
+from evaluations.core import document as doc
+from evaluations.core.document import (
+    BASIC_ROW_KEYS,
+    INDICATOR_KEYS,
+    REPORT_KEYS,
+    FilingDocument,
+    quantize,
+)
+from evaluations.core.limits import (
+    MAX_BUILDINGS,
+    MAX_INDICATOR_ROWS,
+    MAX_PROJECT_ITEMS,
+    MAX_PROJECTS,
+    count_problem,
+    document_check_limits,
+    indicator_table,
+)
+from evaluations.core.scoring import document_score
+from evaluations.core.validation import document_validate
 from evaluations.models import (
     BasicDataRow,
     Building,
@@ -35,27 +54,8 @@ from evaluations.models import (
     Report,
     ScoringTemplate,
 )
-from evaluations.services import document as doc
-from evaluations.services.document import (
-    BASIC_ROW_KEYS,
-    INDICATOR_KEYS,
-    REPORT_KEYS,
-    FilingDocument,
-    quantize,
-)
 from evaluations.services.filings import filing_create
-from evaluations.services.limits import (
-    MAX_BUILDINGS,
-    MAX_INDICATOR_ROWS,
-    MAX_PROJECT_ITEMS,
-    MAX_PROJECTS,
-    count_problem,
-    document_check_limits,
-    indicator_table,
-)
-from evaluations.services.scoring import document_score
 from evaluations.services.summary import RowKeys, filing_summary_refresh
-from evaluations.services.validation import document_validate
 from evaluations.validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 
 FORMAT = "perfeval-filing/1"

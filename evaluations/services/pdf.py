@@ -37,9 +37,7 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from evaluations.models import Filing, ScoringTemplate
-
-from .document import (
+from evaluations.core.document import (
     Building,
     Columns,
     FilingDocument,
@@ -50,8 +48,16 @@ from .document import (
     ProjectItem,
     quantize,
 )
+from evaluations.core.scoring import (
+    RULE_LABELS,
+    FilingScore,
+    IndicatorResult,
+    TableScore,
+    document_score,
+)
+from evaluations.models import Filing, ScoringTemplate
+
 from .interchange import filing_document
-from .scoring import RULE_LABELS, FilingScore, IndicatorResult, TableScore, document_score
 
 STATIC_SCHEME = "perfeval-static"
 # WeasyPrint resolves relative URLs against this; urllib does not join paths

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, fields, replace
 
 from django.db import DatabaseError, transaction
 
+from evaluations.core import document as doc
+from evaluations.core.scoring import document_score, project_total_line
+from evaluations.core.validation import document_validate
 from evaluations.models import (
     BasicDataRow,
     Building,
@@ -27,9 +30,6 @@ from evaluations.models import (
     ProjectItem,
     Report,
 )
-from evaluations.services import document as doc
-from evaluations.services.scoring import document_score, project_total_line
-from evaluations.services.validation import document_validate
 
 # Bumped when the stored form changes; an older copy is then read anew.
 CACHE_FORMAT = 1

@@ -180,8 +180,8 @@ def moves_available(*, filing: Filing, actor) -> list[tuple[str, Move]]:
 
 
 def filing_blocking_errors(*, filing: Filing):
+    from evaluations.core.validation import document_validate
     from evaluations.services.interchange import filing_document
-    from evaluations.services.validation import document_validate
 
     findings = document_validate(
         document=filing_document(filing=filing), template=filing.scoring_template

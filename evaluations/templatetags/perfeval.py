@@ -4,7 +4,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 
 from evaluations import selectors
-from evaluations.services.scoring import RULE_LABELS
+from evaluations.core.scoring import RULE_LABELS
 from evaluations.services.summary import NORMALIZED_SCORE_RULE
 from evaluations.widget_html import field_html, widget_html
 

@@ -27,6 +27,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evaluations import selectors
+from evaluations.core.scoring import RULE_LABELS
 from evaluations.forms import (
     AusterityForm,
     BasicRowFormSetFactory,
@@ -54,7 +55,6 @@ from evaluations.services.interchange import (
     filing_export_json,
     filing_import,
 )
-from evaluations.services.scoring import RULE_LABELS
 from evaluations.services.summary import document_with_page, filing_document_saved
 from evaluations.services.workflow import (
     MIN_REASON_LENGTH,

@@ -5,8 +5,8 @@ login itself is required by LoginRequiredMiddleware)."""
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from evaluations.core.finding_help import finding_help_rows
 from evaluations.models import FiscalYear
-from evaluations.services.finding_help import finding_help_rows
 from evaluations.validators import MAX_YEAR, MIN_YEAR
 from perfeval.params import parse_int
 

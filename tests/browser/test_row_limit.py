@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from evaluations.core.limits import MAX_INDICATOR_ROWS
 from evaluations.models import Indicator
-from evaluations.services.limits import MAX_INDICATOR_ROWS
 from evaluations.services.summary import filing_summary_refresh
 from tests.factories import blank_filing, officer_of
 

@@ -6,8 +6,8 @@ scripts/bench_limits.py (how long its report, workbook and pages take).
 
 from decimal import Decimal
 
-from evaluations.services import document as doc
-from evaluations.services import limits
+from evaluations.core import document as doc
+from evaluations.core import limits
 
 # Chinese prose with the punctuation of a real report, so line breaking and
 # font shaping do what they do on a real filing.

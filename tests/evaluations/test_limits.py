@@ -14,9 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from evaluations.core import document as doc
+from evaluations.core import limits
+from evaluations.core.scoring import document_score
 from evaluations.models import Filing, Indicator, Project, ProjectItem, ScoringTemplate
-from evaluations.services import document as doc
-from evaluations.services import limits
 from evaluations.services.excel import (
     SHEET_BASIC,
     SHEET_SCORE,
@@ -32,7 +33,6 @@ from evaluations.services.interchange import (
     document_to_dict,
     filing_import,
 )
-from evaluations.services.scoring import document_score
 from tests.evaluations.largest import largest_document, text
 from tests.evaluations.pages import PageForm
 from tests.factories import (

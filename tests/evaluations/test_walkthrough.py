@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from evaluations.core.document import REPORT_KEYS
+from evaluations.core.validation import document_validate
 from evaluations.models import Filing, Indicator
-from evaluations.services.document import REPORT_KEYS
 from evaluations.services.interchange import filing_document
-from evaluations.services.validation import document_validate
 from tests.evaluations.pages import PageForm
 from tests.factories import DepartmentFactory, FiscalYearFactory, officer_of
 

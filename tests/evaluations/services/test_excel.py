@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from evaluations.core.scoring import document_score
 from evaluations.models import ScoringTemplate
 from evaluations.services.excel import (
     LAYOUT_NAME,
@@ -30,7 +31,6 @@ from evaluations.services.interchange import (
     filing_document,
     filing_import,
 )
-from evaluations.services.scoring import document_score
 from tests.evaluations.services import excel_hostile as hostile
 from tests.helpers import example_bytes, import_example
 
@@ -301,7 +301,7 @@ def test_example_document_survives_the_workbook_round_trip_exactly(name):
 
 
 def test_rows_beyond_the_spare_rows_and_buildings_round_trip(junshan):
-    from evaluations.services import document as doc
+    from evaluations.core import document as doc
 
     junshan.indicators += copy.deepcopy(junshan.indicators)
     junshan.indicators[3] = doc.Indicator(level1="成本指标", name="不适用的一行", applicable=False)

@@ -3,8 +3,8 @@
 import ast
 import inspect
 
-from evaluations.services import validation
-from evaluations.services.finding_help import FINDING_HELP, finding_help_rows
+from evaluations.core import validation
+from evaluations.core.finding_help import FINDING_HELP, finding_help_rows
 
 
 def _codes_the_validator_adds() -> set[str]:
@@ -53,7 +53,7 @@ def test_the_help_rows_list_errors_first_in_plain_chinese_without_codes():
 def test_the_format_documentation_lists_every_finding_code():
     from pathlib import Path
 
-    from evaluations.services.validation import FINDING_CODES
+    from evaluations.core.validation import FINDING_CODES
 
     documentation = (Path(__file__).resolve().parents[3] / "docs" / "filing-format.md").read_text()
     assert [code for code in FINDING_CODES if f"| `{code}` |" not in documentation] == []

@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 
 from departments.models import Department, Jurisdiction, Membership
+from evaluations.core import document as doc
 from evaluations.models import Filing, FiscalYear, Indicator, ScoringTemplate
-from evaluations.services import document as doc
 from evaluations.services.interchange import (
     FORMAT,
     DocumentError,

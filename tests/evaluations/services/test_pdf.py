@@ -9,9 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from weasyprint import HTML
 
-from evaluations.models import Filing, ScoringTemplate
-from evaluations.services import pdf
-from evaluations.services.document import (
+from evaluations.core.document import (
     Building,
     FilingDocument,
     FundLine,
@@ -19,6 +17,9 @@ from evaluations.services.document import (
     Project,
     ProjectItem,
 )
+from evaluations.core.scoring import document_score
+from evaluations.models import Filing, ScoringTemplate
+from evaluations.services import pdf
 from evaluations.services.interchange import document_from_bytes
 from evaluations.services.pdf import (
     SafeURLFetcher,
@@ -28,7 +29,6 @@ from evaluations.services.pdf import (
     report_pdf,
     safe_url_fetcher,
 )
-from evaluations.services.scoring import document_score
 from tests.helpers import example_bytes, import_example
 
 HOSTILE = (

@@ -2,8 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaluations.models import ScoringTemplate
-from evaluations.services.document import (
+from evaluations.core.document import (
     Building,
     FilingDocument,
     FundLine,
@@ -13,8 +12,7 @@ from evaluations.services.document import (
     ProjectFunds,
     Staffing,
 )
-from evaluations.services.interchange import document_from_bytes
-from evaluations.services.scoring import (
+from evaluations.core.scoring import (
     RULE_EQUAL,
     RULE_LABELS,
     RULE_MANUAL,
@@ -29,6 +27,8 @@ from evaluations.services.scoring import (
     indicator_suggest,
     parse_indicator_value,
 )
+from evaluations.models import ScoringTemplate
+from evaluations.services.interchange import document_from_bytes
 from tests.helpers import example_bytes
 
 D = Decimal

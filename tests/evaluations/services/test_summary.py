@@ -5,11 +5,11 @@ import pytest
 from django.db.models import F
 
 from evaluations import selectors
+from evaluations.core.document import FilingDocument, Indicator
+from evaluations.core.validation import document_validate
 from evaluations.models import Filing, Project, ScoringTemplate
-from evaluations.services.document import FilingDocument, Indicator
 from evaluations.services.interchange import document_from_bytes
 from evaluations.services.summary import document_missing_parts, filing_summary_refresh
-from evaluations.services.validation import document_validate
 from tests.factories import blank_filing
 from tests.helpers import example_bytes, import_example
 

@@ -2,8 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaluations.models import ScoringTemplate
-from evaluations.services.document import (
+from evaluations.core.document import (
     Building,
     Columns,
     Contact,
@@ -20,15 +19,16 @@ from evaluations.services.document import (
     Report,
     Staffing,
 )
-from evaluations.services.interchange import document_from_bytes
-from evaluations.services.scoring import document_score
-from evaluations.services.validation import (
+from evaluations.core.scoring import document_score
+from evaluations.core.validation import (
     FINDING_CODES,
     Finding,
     document_validate,
     errors,
     warnings,
 )
+from evaluations.models import ScoringTemplate
+from evaluations.services.interchange import document_from_bytes
 from tests.helpers import example_bytes
 
 D = Decimal

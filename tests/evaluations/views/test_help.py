@@ -6,8 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from evaluations.services.finding_help import FINDING_HELP
-from evaluations.services.validation import FINDING_CODES
+from evaluations.core.finding_help import FINDING_HELP
+from evaluations.core.validation import FINDING_CODES
 from tests.evaluations.pages import accessibility_problems
 from tests.factories import DepartmentFactory, FiscalYearFactory, blank_filing, officer_of
 

@@ -1,6 +1,6 @@
 """Scoring of a filing (spec/DOMAIN.md, "Computations").
 
-Everything here is a pure function of a `FilingDocument` and a `ScoringTemplate`:
+Everything here is a pure function of a `FilingDocument` and its `ScoringSettings`:
 no database access, so the same numbers come out for a saved filing, a JSON file
 being imported and a workbook being previewed. All arithmetic is `Decimal` and
 every stored figure goes through `document.quantize` (2 places, 四舍五入).
@@ -14,9 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from evaluations.models import ScoringTemplate
-
 from .document import FilingDocument, FundLine, Indicator, quantize
+from .params import REVERSE_RATIO, ScoringSettings
 
 RULE_POSITIVE = "positive"
 RULE_REVERSE = "reverse"
@@ -246,7 +245,7 @@ def qualitative_grade(text: str | None) -> str:
     return cleaned if cleaned in QUALITATIVE_GRADES else ""
 
 
-def indicator_suggest(*, indicator: Indicator, template: ScoringTemplate) -> IndicatorResult:
+def indicator_suggest(*, indicator: Indicator, template: ScoringSettings) -> IndicatorResult:
     """Classify one indicator row and suggest its score (DOMAIN.md table).
 
     A = number of the target, B = number of the actual, w = weight:
@@ -319,7 +318,7 @@ def _suggest(
             raw = w
         elif a == 0:
             raw = ZERO
-        elif reverse_formula == ScoringTemplate.ReverseFormula.RATIO:
+        elif reverse_formula == REVERSE_RATIO:
             raw = a * w / b
         elif b >= 2 * a:
             raw = ZERO
@@ -345,7 +344,7 @@ def rate(part: Decimal | int | None, whole: Decimal | int | None) -> Decimal | N
     return quantize(Decimal(part) * HUNDRED / Decimal(whole))
 
 
-def grade_of(normalized_score: Decimal | None, template: ScoringTemplate) -> str:
+def grade_of(normalized_score: Decimal | None, template: ScoringSettings) -> str:
     """等次 of a 换算得分 by the template's bands (each lower edge inclusive); "" for None."""
     if normalized_score is None:
         return ""
@@ -364,7 +363,7 @@ def _table_score(
     executed: Decimal | None,
     weight: Decimal | None,
     indicators: Iterable[Indicator],
-    template: ScoringTemplate,
+    template: ScoringSettings,
 ) -> dict:
     indicators = list(indicators)
     execution_weight = weight if weight is not None else template.execution_weight
@@ -396,7 +395,7 @@ def project_total_line(line: FundLine | None) -> FundLine:
     return line if line is not None else FundLine()
 
 
-def document_score(*, document: FilingDocument, template: ScoringTemplate) -> FilingScore:
+def document_score(*, document: FilingDocument, template: ScoringSettings) -> FilingScore:
     """Compute every figure of a filing (DOMAIN.md "Computations").
 
     - 执行率 = 全年执行数 / 全年预算数 × 100 (may exceed 100); None when either is

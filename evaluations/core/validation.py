@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from evaluations.models import ScoringTemplate
-
 from .document import (
     BASIC_ROW_KEYS,
     Columns,
@@ -21,6 +19,7 @@ from .document import (
     Project,
     quantize,
 )
+from .params import ScoringSettings
 from .scoring import (
     HUNDRED,
     RULE_EQUAL,
@@ -182,7 +181,7 @@ def warnings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def document_validate(
-    *, document: FilingDocument, template: ScoringTemplate, score: FilingScore | None = None
+    *, document: FilingDocument, template: ScoringSettings, score: FilingScore | None = None
 ) -> list[Finding]:
     """Check a filing against every rule of DOMAIN.md and return the findings.
 
@@ -421,7 +420,7 @@ def _check_project(
     index: int,
     project: Project,
     table: TableScore,
-    template: ScoringTemplate,
+    template: ScoringSettings,
 ) -> None:
     prefix = f"projects[{index}]"
     title = f"附件3项目“{project.name}”"
@@ -468,7 +467,7 @@ def _check_table(
     *,
     indicators: list[Indicator],
     table: TableScore,
-    template: ScoringTemplate,
+    template: ScoringSettings,
     where: str,
     title: str,
     row_prefix: str,
@@ -553,7 +552,7 @@ def _check_row(
     *,
     row: Indicator,
     result: IndicatorResult,
-    template: ScoringTemplate,
+    template: ScoringSettings,
     where: str,
     label: str,
 ) -> None:

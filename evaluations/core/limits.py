@@ -14,7 +14,7 @@ Pure: no Django, so the document reader, scripts and tests can use it.
 
 from dataclasses import dataclass
 
-from evaluations.services.document import FilingDocument
+from .document import FilingDocument
 
 # 附件3: one table per key project. The seeds have at most 11; a large
 # education bureau files several dozen.
