@@ -10,23 +10,12 @@ uploaded workbook before it is written (where findings are previewed).
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-TWO_PLACES = Decimal("0.01")
+# The 附件1 rows and the report sections are declared by the Hunan template;
+# named here too because the document's fields are named by them.
+from .hunan import BASIC_ROW_KEYS as BASIC_ROW_KEYS
+from .hunan import REPORT_KEYS as REPORT_KEYS
 
-BASIC_ROW_KEYS = (
-    "three_public",
-    "vehicle",
-    "vehicle_purchase",
-    "vehicle_operation",
-    "overseas",
-    "reception",
-    "project_total",
-    "public_funds",
-    "office",
-    "utilities_travel",
-    "meetings_training",
-    "procurement",
-    "basic_budget_adjustment",
-)
+TWO_PLACES = Decimal("0.01")
 
 INDICATOR_KEYS = (
     "level1",
@@ -38,21 +27,6 @@ INDICATOR_KEYS = (
     "score",
     "deviation",
     "applicable",
-)
-
-REPORT_KEYS = (
-    "budget_overview",
-    "basic_expenditure",
-    "project_expenditure",
-    "government_fund",
-    "state_capital",
-    "social_insurance",
-    "performance_conclusion",
-    "indicator_analysis",
-    "problems",
-    "improvements",
-    "result_application",
-    "other",
 )
 
 

@@ -19,6 +19,9 @@ from .document import (
     Project,
     quantize,
 )
+from .hunan import BASIC_ROW_LABELS as BASIC_ROW_LABELS
+from .hunan import REQUIRED_REPORT_SECTIONS as REQUIRED_REPORT_SECTIONS
+from .hunan import SIGNED_BASIC_ROWS as SIGNED_BASIC_ROWS
 from .params import ScoringSettings
 from .scoring import (
     HUNDRED,
@@ -60,25 +63,6 @@ FINDING_CODES = {
 
 COLUMN_LABELS = {"prior_final": "上年决算数", "budget": "本年预算数", "final": "本年决算数"}
 COLUMNS = tuple(COLUMN_LABELS)
-
-BASIC_ROW_LABELS = {
-    "three_public": "三公经费",
-    "vehicle": "1、公务用车购置和维护经费",
-    "vehicle_purchase": "其中：公车购置",
-    "vehicle_operation": "公车运行维护",
-    "overseas": "2、出国经费",
-    "reception": "3、公务接待",
-    "project_total": "项目支出",
-    "public_funds": "公用经费",
-    "office": "其中：办公费",
-    "utilities_travel": "水费、电费、差旅费",
-    "meetings_training": "会议费、培训费",
-    "procurement": "政府采购金额",
-    "basic_budget_adjustment": "部门基本支出预算调整",
-}
-
-# The adjustment of the basic budget is a difference and may be negative (DOMAIN.md 附件1).
-SIGNED_BASIC_ROWS = {"basic_budget_adjustment"}
 
 # 三公经费 and 公务用车 are totals of the rows below them.
 BASIC_ROW_PARTS = {
@@ -140,14 +124,6 @@ RULE_EXPLANATIONS = {
     RULE_REVERSE: "反向指标（实际完成值不超过年度指标值得满分）",
     RULE_EQUAL: "等于型指标（实际完成值达到年度指标值得满分）",
 }
-
-# Required report sections besides 主要职能职责, in document order: (field, label).
-REQUIRED_REPORT_SECTIONS = (
-    ("budget_overview", "自评报告“二、一般公共预算支出情况”的预算执行总体情况"),
-    ("performance_conclusion", "自评报告“六、部门整体支出绩效情况”的综合评价结论"),
-    ("problems", "自评报告“七、存在的问题及原因分析”"),
-    ("improvements", "自评报告“八、下一步改进措施”"),
-)
 
 
 @dataclass(frozen=True)
@@ -542,7 +518,10 @@ def _check_generous_score(
 
 
 def _row_label(prefix: str, index: int, row: Indicator) -> str:
-    name = (row.name or row.level2 or row.level1 or "").strip()
+    # A 三级指标 of blanks names nothing: fall back to the 二级, then the 一级指标.
+    name = next(
+        (text.strip() for text in (row.name, row.level2, row.level1) if text and text.strip()), ""
+    )
     named = f"“{name}”" if name else ""
     return f"{prefix}第{index + 1}行指标{named}"
 
