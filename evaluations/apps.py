@@ -24,5 +24,6 @@ class EvaluationsConfig(AppConfig):
             models.Project,
             models.Indicator,
             models.Report,
+            models.FilingRow,
         ):
             auditlog.register(part)

@@ -12,7 +12,7 @@ from django import forms
 from django.db import models
 from django.forms import BaseModelFormSet, modelformset_factory
 
-from .core.document import REPORT_KEYS
+from .core.hunan import BASIC_ROW_INDENT, REPORT_KEYS
 from .core.limits import (
     MAX_BUILDINGS,
     MAX_DEVIATION_LENGTH,
@@ -339,19 +339,8 @@ class ProjectAddForm(forms.Form):
 
 
 class BasicRowForm(PartForm):
-    """One fixed row of 附件1; only 部门基本支出预算调整 may be negative
-    (BasicDataRow.clean)."""
-
-    INDENT = {
-        "vehicle": 1,
-        "vehicle_purchase": 2,
-        "vehicle_operation": 3,
-        "overseas": 1,
-        "reception": 1,
-        "office": 1,
-        "utilities_travel": 2,
-        "meetings_training": 2,
-    }
+    """One fixed row of 附件1; only the rows the Hunan template signs may be
+    negative (BasicDataRow.clean)."""
 
     class Meta(PartForm.Meta):
         model = BasicDataRow
@@ -359,7 +348,7 @@ class BasicRowForm(PartForm):
 
     @property
     def indent(self):
-        return self.INDENT.get(self.instance.key, 0)
+        return BASIC_ROW_INDENT.get(self.instance.key, 0)
 
 
 class ProjectItemForm(PartForm):

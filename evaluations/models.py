@@ -7,8 +7,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department
+from departments.models import Department, Jurisdiction
 
+from .core.hunan import ADVISORY_LEVEL1_ATTRIBUTES, BASIC_ROW_LABELS, SIGNED_BASIC_ROWS
 from .core.limits import (
     MAX_DEVIATION_LENGTH,
     MAX_GOAL_LENGTH,
@@ -90,9 +91,8 @@ class ScoringTemplate(models.Model):
     @property
     def advisory_level1_weights(self):
         return {
-            "产出指标": self.output_weight,
-            "效益指标": self.benefit_weight,
-            "满意度指标": self.satisfaction_weight,
+            label: getattr(self, attribute)
+            for label, attribute in ADVISORY_LEVEL1_ATTRIBUTES.items()
         }
 
 
@@ -109,6 +109,18 @@ class FiscalYear(models.Model):
         on_delete=models.PROTECT,
         related_name="fiscal_years",
         verbose_name=_("默认评分模板"),
+    )
+    # The forms the year's filings are made on, unless their jurisdiction names
+    # others for the year (JurisdictionYearTemplate). Empty: the default
+    # template, hunan-overall@2023 (services.form_templates.form_template_for).
+    form_template = models.ForeignKey(
+        "FormTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fiscal_years",
+        verbose_name=_("表式模板"),
+        help_text=_("本年度新建自评使用的表式；为空时使用湖南表式 hunan-overall@2023。"),
     )
 
     class Meta:
@@ -201,6 +213,25 @@ class Filing(models.Model):
     prefilled_from_year = models.PositiveSmallIntegerField(
         _("预填来源年度"), null=True, blank=True, editable=False
     )
+    # The forms this filing is made on: set when it is created
+    # (services.form_templates.form_template_for) and never changed, so its
+    # rows always mean what they meant. Empty only on a row made outside the
+    # services, read as the default template hunan-overall@2023.
+    form_template = models.ForeignKey(
+        "FormTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="filings",
+        verbose_name=_("表式模板"),
+    )
+    # Of a filing on a generic-layout template: everything outside its table
+    # rows (FilingRow), as {"header": {key: value}, "narrative": {key: text},
+    # "officer_total": {"score": "…", "grade": "…"} or null}, values as the
+    # perfeval-filing/2 document writes them; the contact lines use the
+    # columns above (preparer, phone, filled_on, head). Empty for Hunan filings.
+    values = models.JSONField(_("表式填报内容"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-fiscal_year__year", "department__name"]
@@ -227,6 +258,12 @@ class Filing(models.Model):
     @property
     def scoring_template(self):
         return self.template or self.fiscal_year.default_template
+
+    @property
+    def layout(self) -> str:
+        """ "hunan" (the hand-made Hunan pages and rows) or "generic" (rows
+        rendered from the form template, stored as FilingRow)."""
+        return self.form_template.layout if self.form_template_id else FormTemplate.Layout.HUNAN
 
     @property
     def is_editable(self):
@@ -301,20 +338,10 @@ class Funds(FilingPart, models.Model):
 class BasicDataRow(FilingPart, models.Model):
     """One fixed row of 附件1 基础数据表, with its three columns (万元)."""
 
-    class Key(models.TextChoices):
-        THREE_PUBLIC = "three_public", _("三公经费")
-        VEHICLE = "vehicle", _("1、公务用车购置和维护经费")
-        VEHICLE_PURCHASE = "vehicle_purchase", _("其中：公车购置")
-        VEHICLE_OPERATION = "vehicle_operation", _("公车运行维护")
-        OVERSEAS = "overseas", _("2、出国经费")
-        RECEPTION = "reception", _("3、公务接待")
-        PROJECT_TOTAL = "project_total", _("项目支出")
-        PUBLIC_FUNDS = "public_funds", _("公用经费")
-        OFFICE = "office", _("其中：办公费")
-        UTILITIES_TRAVEL = "utilities_travel", _("水费、电费、差旅费")
-        MEETINGS_TRAINING = "meetings_training", _("会议费、培训费")
-        PROCUREMENT = "procurement", _("政府采购金额")
-        BASIC_BUDGET_ADJUSTMENT = "basic_budget_adjustment", _("部门基本支出预算调整")
+    # The rows and their labels are the Hunan template's (core.hunan).
+    Key = models.TextChoices(
+        "Key", [(key.upper(), (key, label)) for key, label in BASIC_ROW_LABELS.items()]
+    )
 
     filing = models.ForeignKey(
         Filing, on_delete=models.CASCADE, related_name="basic_rows", verbose_name=_("填报")
@@ -337,8 +364,8 @@ class BasicDataRow(FilingPart, models.Model):
         return self.get_key_display()
 
     def clean(self):
-        # Only the budget adjustment row may go below zero (DOMAIN.md 附件1).
-        if self.key == self.Key.BASIC_BUDGET_ADJUSTMENT:
+        # Only the rows the template signs may go below zero (DOMAIN.md 附件1).
+        if self.key in SIGNED_BASIC_ROWS:
             return
         errors = {}
         for field in ("prior_final", "budget", "final"):
@@ -545,3 +572,207 @@ class FilingTransition(models.Model):
 
     def __str__(self):
         return f"{self.filing}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+# Who a revision names when no user made it: a command run without --actor,
+# a data migration.
+SYSTEM_ACTOR_NAME = "系统"
+
+
+class FilingRevision(models.Model):
+    """One version of a filing's content, as a `perfeval-filing/1` document
+    (without `computed`): what 历史记录 and 自上次退回以来的修改 compare.
+
+    Written only by services.persistence, one per content write, labelled with
+    the version the write gave the filing; a status change bumps the version
+    without a revision (its row is a FilingTransition). Never edited.
+    """
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("网页填报")
+        JSON = "json", _("导入 JSON 文件")
+        EXCEL = "excel", _("导入 Excel 工作簿")
+        COMMAND = "command", _("命令行导入")
+        PREFILL = "prefill", _("新建并带入上年数据")
+        CREATE = "create", _("新建")
+        MIGRATION = "migration", _("建立版本记录")
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("填报")
+    )
+    version = models.PositiveIntegerField(_("版本"))
+    document = models.JSONField(_("填报内容"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="filing_revisions",
+        verbose_name=_("操作人"),
+    )
+    # Kept when the account is deleted; SYSTEM_ACTOR_NAME when no user acted.
+    actor_name = models.CharField(_("操作人用户名"), max_length=150)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["filing", "version"]
+        verbose_name = _("填报版本")
+        verbose_name_plural = _("填报版本")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "version"], name="filing_revision_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(actor_name=""), name="filing_revision_actor_named"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.filing_id} 第{self.version}版"
+
+
+class FormTemplate(models.Model):
+    """表式模板: one province's paper forms as data (`perfeval-form-template/1`,
+    docs/form-templates.md), installed from its JSON file by
+    services.form_templates.form_template_install.
+
+    `code` and `version` are its identity. The content is never changed once
+    installed (a changed form is a new version): filings made on it must keep
+    meaning what they meant, so the service refuses other content under the
+    same identity and the admin shows it read-only; PROTECT keeps one in use
+    from being deleted.
+    """
+
+    class Layout(models.TextChoices):
+        GENERIC = "generic", _("按模板通用渲染")
+        HUNAN = "hunan", _("湖南表式（专用页面）")
+
+    code = models.CharField(_("代码"), max_length=60)
+    version = models.CharField(_("版本"), max_length=20)
+    title = models.CharField(_("表名"), max_length=200)
+    region = models.CharField(_("地区"), max_length=100, blank=True)
+    layout = models.CharField(_("版式"), max_length=20, choices=Layout.choices)
+    # The file as loaded (json.loads of its text), what `template()` reads.
+    content = models.JSONField(_("模板内容"))
+    # Of `content` as canonical JSON (keys sorted, UTF-8): the same for a file
+    # saved again with other spacing, different for any other content.
+    sha256 = models.CharField(_("内容 SHA-256"), max_length=64)
+    installed_at = models.DateTimeField(_("安装时间"), auto_now_add=True)
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="installed_form_templates",
+        verbose_name=_("安装人"),
+    )
+
+    class Meta:
+        ordering = ["code", "version"]
+        verbose_name = _("表式模板")
+        verbose_name_plural = _("表式模板")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "version"], name="form_template_unique_version"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.identity} {self.title}"
+
+    @property
+    def identity(self) -> str:
+        return f"{self.code}@{self.version}"
+
+    def template(self):
+        """The parsed template (core.template.FormTemplate), read once per
+        instance: the content was checked when installed and never changes."""
+        parsed = self.__dict__.get("_parsed")
+        if parsed is None:
+            from .core.template import template_from_json
+
+            parsed = self.__dict__["_parsed"] = template_from_json(self.content)
+        return parsed
+
+
+class JurisdictionYearTemplate(models.Model):
+    """The forms a jurisdiction's filings of one year are made on, in place of
+    the year's (FiscalYear.form_template): the fiscal year is national, the
+    forms are the province's or city's."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.CASCADE,
+        related_name="form_templates",
+        verbose_name=_("行政区划"),
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear,
+        on_delete=models.CASCADE,
+        related_name="jurisdiction_templates",
+        verbose_name=_("年度"),
+    )
+    form_template = models.ForeignKey(
+        FormTemplate,
+        on_delete=models.PROTECT,
+        related_name="jurisdiction_years",
+        verbose_name=_("表式模板"),
+    )
+
+    class Meta:
+        ordering = ["-fiscal_year__year", "jurisdiction__name"]
+        verbose_name = _("行政区划年度表式")
+        verbose_name_plural = _("行政区划年度表式")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "fiscal_year"], name="jurisdiction_year_template_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction} {self.fiscal_year}：{self.form_template.identity}"
+
+
+class FilingRow(FilingPart, models.Model):
+    """One table row of a filing on a generic-layout form template.
+
+    A fixed row of the template names its key in `row`; a row the officer
+    added names the group of its free slot in `group` (exactly one of the two
+    is set). `cells` holds the row's typed cells as the perfeval-filing/2
+    document writes them ("770.84", 12, "文字"), except the reviewer's
+    评定分数 (the column of role review_score), kept in `review_score`.
+    `position` is the row's place in its table, as printed. Written only by
+    services.generic_persistence; the rest of such a filing is in
+    `Filing.values`.
+    """
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="rows", verbose_name=_("填报")
+    )
+    table = models.CharField(_("表"), max_length=60)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    row = models.CharField(_("固定行"), max_length=60, blank=True)
+    group = models.CharField(_("自填行分组"), max_length=60, blank=True)
+    cells = models.JSONField(_("单元格"), default=dict, blank=True)
+    not_applicable = models.BooleanField(_("不适用"), default=False)
+    reason = models.TextField(_("不适用原因"), blank=True)
+    review_score = money_field(_("评定分数"))
+
+    class Meta:
+        ordering = ["table", "position"]
+        verbose_name = _("表式行")
+        verbose_name_plural = _("表式行")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "table", "position"], name="filing_row_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(row="") & ~models.Q(group=""))
+                | (~models.Q(row="") & models.Q(group="")),
+                name="filing_row_fixed_or_free",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.table}[{self.position}] {self.row or self.group}"

@@ -40,6 +40,7 @@ from evaluations.models import (
     BasicDataRow,
     Building,
     Filing,
+    FilingRevision,
     FilingTransition,
     FiscalYear,
     Funds,
@@ -49,7 +50,7 @@ from evaluations.models import (
     ProjectItem,
     Report,
 )
-from evaluations.services.changes import Change, document_changes
+from evaluations.services.changes import ADDED, REMOVED, Change, document_changes
 from evaluations.services.interchange import document_to_dict, filing_document
 from evaluations.services.summary import document_missing_parts, filing_document_current
 from evaluations.services.workflow import restore_target
@@ -438,15 +439,50 @@ def filing_withdrawal(*, filing: Filing) -> Withdrawal | None:
     )
 
 
+def _revision_at(*, filing: Filing, moment) -> FilingRevision | None:
+    """The revision in force at `moment`: the latest one written by then."""
+    return (
+        FilingRevision.objects.filter(filing=filing, created_at__lte=moment)
+        .order_by("-version")
+        .first()
+    )
+
+
 def filing_changes_since_return(*, filing: Filing) -> tuple[FilingTransition | None, list[Change]]:
     """The latest return of `filing` and every field that differs between the
-    document it stored and the filing now (自上次退回以来的修改); (None, [])
-    when the filing was never returned."""
+    revision in force when it was returned and the latest revision
+    (自上次退回以来的修改); (None, []) when the filing was never returned.
+
+    A return made before revisions existed (migration 0011) compares the
+    document its transition stored instead."""
     last_return = filing_last_return(filing=filing, with_snapshot=True)
-    if last_return is None or last_return.snapshot is None:
+    if last_return is None:
+        return None, []
+    at_return = _revision_at(filing=filing, moment=last_return.created_at)
+    before = at_return.document if at_return is not None else last_return.snapshot
+    if before is None:
         return last_return, []
-    current = document_to_dict(document=filing_document(filing=filing))
-    return last_return, document_changes(before=last_return.snapshot, after=current)
+    latest = FilingRevision.objects.filter(filing=filing).order_by("-version").first()
+    if latest is not None:
+        after = latest.document
+    else:
+        after = document_to_dict(document=filing_document(filing=filing))
+    if filing.layout == "generic":
+        return last_return, _generic_changes(filing=filing, before=before, after=after)
+    return last_return, document_changes(before=before, after=after)
+
+
+def _generic_changes(*, filing: Filing, before: dict, after: dict):
+    """generic_changes of two perfeval-filing/2 documents of a generic filing."""
+    from evaluations.core.generic import generic_changes, generic_document_from_json
+    from evaluations.services.form_templates import filing_form_template
+
+    template = filing_form_template(filing).template()
+    return generic_changes(
+        generic_document_from_json(before, template),
+        generic_document_from_json(after, template),
+        template,
+    )
 
 
 @dataclass(frozen=True)
@@ -458,7 +494,8 @@ class HistoryField:
 
 @dataclass
 class HistoryEntry:
-    """One line of 历史记录: a status change or a change of one saved row."""
+    """One line of 历史记录: a status change, a version of the content, or (saved
+    before versions were kept) a change of one saved row."""
 
     at: datetime.datetime
     actor: str
@@ -562,10 +599,53 @@ def filing_log_entries(*, filing: Filing) -> QuerySet[LogEntry]:
     )
 
 
+# What a change of a whole row says after its label.
+_ROW_CHANGES = {ADDED: "（新增行）", REMOVED: "（删除行）"}
+
+
+def _revision_actor(revision: FilingRevision) -> str:
+    # The stored name outlives a deleted account.
+    return _actor_name(revision.actor) if revision.actor_id else revision.actor_name
+
+
+def _revision_entry(revision: FilingRevision, previous: FilingRevision | None):
+    """The line of 历史记录 of `revision`: every field that differs from
+    `previous` (old → new), or, for the first revision, how the filing was
+    created. None for the revision a migration wrote (it changed nothing)."""
+    source = FilingRevision.Source(revision.source)
+    if source == FilingRevision.Source.MIGRATION:
+        return None
+    title = f"第 {revision.version} 版：{source.label}"
+    fields = []
+    if previous is None:
+        kind = "create"
+    else:
+        kind = "update"
+        fields = [
+            HistoryField(
+                label=change.label + _ROW_CHANGES.get(change.kind, ""),
+                old=change.old,
+                new=change.new,
+            )
+            for change in document_changes(before=previous.document, after=revision.document)
+        ]
+    return HistoryEntry(
+        at=revision.created_at,
+        actor=_revision_actor(revision),
+        kind=kind,
+        title=title,
+        fields=fields,
+    )
+
+
 def filing_history(*, filing: Filing) -> list[HistoryEntry]:
-    """历史记录 of `filing`: its status changes (who, when, from, to, comment)
-    and every change of a saved field (old → new, field names in Chinese),
-    merged newest first. Two queries, whatever the length of the history."""
+    """历史记录 of `filing`, newest first: its status changes (who, when, from,
+    to, comment) and its versions (who, when, how, and every field that
+    differs from the version before, named in Chinese).
+
+    Changes saved before revisions existed (migration 0011) are shown from
+    django-auditlog's entries, up to the revision that migration wrote. A
+    fixed number of queries, whatever the length of the history."""
     entries = [
         HistoryEntry(
             at=transition.created_at,
@@ -580,10 +660,23 @@ def filing_history(*, filing: Filing) -> list[HistoryEntry]:
         .select_related("actor")
         .defer("snapshot")
     ]
-    for log_entry in filing_log_entries(filing=filing):
-        entry = _history_entry(log_entry)
+    revisions = list(
+        FilingRevision.objects.filter(filing=filing).select_related("actor").order_by("version")
+    )
+    previous = None
+    for revision in revisions:
+        entry = _revision_entry(revision, previous)
         if entry is not None:
             entries.append(entry)
+        previous = revision
+    if not revisions or revisions[0].source == FilingRevision.Source.MIGRATION:
+        log_entries = filing_log_entries(filing=filing)
+        if revisions:
+            log_entries = log_entries.filter(timestamp__lt=revisions[0].created_at)
+        for log_entry in log_entries:
+            entry = _history_entry(log_entry)
+            if entry is not None:
+                entries.append(entry)
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
 

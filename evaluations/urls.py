@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, excel, filing, help, reports, workflow
+from .views import dashboard, excel, filing, generic, help, reports, workflow
 
 app_name = "evaluations"
 
@@ -53,6 +53,11 @@ urlpatterns = [
         name="blank_forms_pdf",
     ),
     path("review/summary.xlsx", excel.summary_workbook_download, name="summary_workbook"),
+    # A filing on a generic-layout form template (views/generic.py); its page
+    # is the overview part (filing_part hands it over).
+    path("<int:pk>/form/preview/", generic.filing_preview, name="generic_preview"),
+    path("<int:pk>/form/export.xlsx", generic.workbook_download, name="generic_export_xlsx"),
+    path("<int:pk>/form/import/", generic.filing_upload, name="generic_import"),
     # Reviewer dashboard (views/dashboard.py)
     path("review/", dashboard.reviewer_dashboard, name="dashboard"),
     path("review/bulk-approve/", dashboard.bulk_approve, name="bulk_approve"),

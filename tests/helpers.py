@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from django.db.models import F
-
+from evaluations.models import FilingRevision
 from evaluations.services.interchange import document_from_bytes, filing_import
-from evaluations.services.summary import filing_summary_refresh
+from evaluations.services.persistence import filing_document, filing_document_write
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "evaluations" / "fixtures" / "demo"
 
@@ -21,17 +20,28 @@ def import_example(name: str):
 
 def make_submittable(filing):
     """Give 君山 what its published filing left blank and submission requires:
-    the two missing deviation reasons and the 填报信息 (填表人, 联系电话, 单位负责人);
-    then refresh its stored summary, as the editing service would."""
-    filing.indicators.filter(score__lt=F("weight"), deviation="").update(
-        deviation="当年经济效益评估偏保守，下年度加强量化跟踪。"
-    )
-    filing.preparer = filing.preparer or "李文静"
-    filing.phone = filing.phone or "0730-8321234"
-    filing.head = filing.head or "王建国"
-    filing.save(update_fields=["preparer", "phone", "head"])
-    filing_summary_refresh(filing=filing)
-    return filing
+    the two missing deviation reasons and the 填报信息 (填表人, 联系电话, 单位负责人),
+    written through the one write path as a new version, as a script would."""
+    document = filing_document(filing=filing)
+    rows = [
+        *document.indicators,
+        *(row for project in document.projects for row in project.indicators),
+    ]
+    for row in rows:
+        short = row.score is not None and row.weight is not None and row.score < row.weight
+        if short and not row.deviation:
+            row.deviation = "当年经济效益评估偏保守，下年度加强量化跟踪。"
+    contact = document.contact
+    contact.preparer = contact.preparer or "李文静"
+    contact.phone = contact.phone or "0730-8321234"
+    contact.head = contact.head or "王建国"
+    return filing_document_write(
+        filing=filing,
+        document=document,
+        actor=None,
+        expected_version=filing.version,
+        source=FilingRevision.Source.COMMAND,
+    ).filing
 
 
 def run_the_worker_until_the_queue_is_empty(worker_id="test-worker"):

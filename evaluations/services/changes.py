@@ -1,8 +1,9 @@
 """What differs between two versions of a filing, field by field, in Chinese.
 
-Both versions are `perfeval-filing/1` dicts (`document_to_dict`): the snapshot
-a return stored on its FilingTransition and the current document, or the
-document a page was rendered from and the one saved since. Rows of a table
+Both versions are `perfeval-filing/1` dicts (`document_to_dict`): two
+revisions of a filing (历史记录: each version against the one before;
+自上次退回以来的修改: the revision in force at the return against the latest),
+or the document a page was rendered from and the one saved since. Rows of a table
 (indicators, projects, 项目支出明细, 楼堂馆所) are compared by position, as the
 paper form numbers them; a row present on one side only is reported once as
 added or removed. An empty text and a missing value are the same; amounts
@@ -55,8 +56,8 @@ def document_changes(*, before: dict, after: dict) -> list[Change]:
     document order, each labelled in Chinese ("附件2 第5行 得分").
 
     Pure: reads nothing and raises nothing for well-formed documents; keys it
-    does not know are compared too and labelled by their path. Used by the
-    changes-since-return page and by the refusal of a stale save."""
+    does not know are compared too and labelled by their path. Used by
+    历史记录, the changes-since-return page and the refusal of a stale save."""
     changes: list[Change] = []
     _compare(before, after, (), changes, context=(before, after))
     return changes

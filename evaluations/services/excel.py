@@ -74,10 +74,22 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from departments.models import Department
 from evaluations.core import document as doc
-from evaluations.core.document import BASIC_ROW_KEYS, FilingDocument, quantize
+from evaluations.core.document import FilingDocument, quantize
+from evaluations.core.hunan import (
+    BASIC_ROW_INDENT,
+    BASIC_ROW_KEYS,
+    BASIC_ROW_LABELS,
+    SIGNED_BASIC_ROWS,
+)
 from evaluations.core.scoring import QUALITATIVE_GRADES, FilingScore, document_score
 from evaluations.core.validation import ERROR, WARNING, Finding, document_validate
-from evaluations.models import GRADE_INCOMPLETE, Filing, FiscalYear, ScoringTemplate
+from evaluations.models import (
+    GRADE_INCOMPLETE,
+    Filing,
+    FilingRevision,
+    FiscalYear,
+    ScoringTemplate,
+)
 from evaluations.services.changes import Change, document_changes, path_label
 from evaluations.services.interchange import (
     MAX_AMOUNT,
@@ -86,8 +98,8 @@ from evaluations.services.interchange import (
     document_from_json,
     document_to_dict,
     filing_document,
-    filing_import,
 )
+from evaluations.services.persistence import filing_document_write
 from evaluations.services.summary import document_missing_parts
 
 LAYOUT_VERSION = "perfeval-xlsx/1"
@@ -288,28 +300,10 @@ _FUNDS_GROUPS = (
     ),
 )
 
-# 附件1 rows: label and indent, as on the paper form.
-_BASIC_LABELS = {
-    "three_public": ("三公经费", 0),
-    "vehicle": ("1、公务用车购置和维护经费", 1),
-    "vehicle_purchase": ("其中：公车购置", 2),
-    "vehicle_operation": ("公车运行维护", 3),
-    "overseas": ("2、出国经费", 1),
-    "reception": ("3、公务接待", 1),
-    "project_total": ("项目支出", 0),
-    "public_funds": ("公用经费", 0),
-    "office": ("其中：办公费", 1),
-    "utilities_travel": ("水费、电费、差旅费", 2),
-    "meetings_training": ("会议费、培训费", 2),
-    "procurement": ("政府采购金额", 0),
-    "basic_budget_adjustment": ("部门基本支出预算调整", 0),
-}
 # The project items follow 项目支出; the rows after them start at 公用经费.
 _BASIC_HEAD_KEYS = BASIC_ROW_KEYS[: BASIC_ROW_KEYS.index("project_total") + 1]
 _BASIC_TAIL_KEYS = BASIC_ROW_KEYS[len(_BASIC_HEAD_KEYS) :]
 _BASIC_COLUMNS = (("B", "prior_final"), ("C", "budget"), ("D", "final"))
-# Only the budget adjustment may be negative (DOMAIN.md 附件1).
-_NEGATIVE_ALLOWED = {"basic_budget_adjustment"}
 _BUILDINGS_LABEL = "楼堂馆所控制情况（完工项目名称）"
 _BUILDING_COLUMNS = (
     ("B", "批复规模（㎡）", "approved_area"),
@@ -775,8 +769,8 @@ def _basic_headers(year):
 
 
 def _write_basic_row(w, row, key, columns):
-    label, indent = _BASIC_LABELS[key]
-    w.label(f"A{row}", label, indent=indent, bold=indent == 0)
+    indent = BASIC_ROW_INDENT[key]
+    w.label(f"A{row}", BASIC_ROW_LABELS[key], indent=indent, bold=indent == 0)
     for column, name in _BASIC_COLUMNS:
         w.amount(f"{column}{row}", columns[name])
 
@@ -1810,7 +1804,7 @@ def _read_basic(r, raw, year):
         rows[key] = _read_basic_row(r, row, key, headers)
         row += 1
     _table_at(r, "basic_data.project_items", f"A{row}")
-    tail = _find_rows(r, row, [_BASIC_LABELS[key][0] for key in _BASIC_TAIL_KEYS[:2]])
+    tail = _find_rows(r, row, [BASIC_ROW_LABELS[key] for key in _BASIC_TAIL_KEYS[:2]])
     items = []
     for item_row in range(row, tail):
         if all(r.is_blank(f"{column}{item_row}") for column in "ABCD"):
@@ -1854,14 +1848,14 @@ def _read_basic(r, raw, year):
 
 
 def _read_basic_row(r, row, key, headers):
-    label = _BASIC_LABELS[key][0]
+    label = BASIC_ROW_LABELS[key]
     r.expect(f"A{row}", label)
     return {
         name: r.amount(
             f"{column}{row}",
             f"{label}·{header}",
             f"basic_data.rows.{key}.{name}",
-            allow_negative=key in _NEGATIVE_ALLOWED,
+            allow_negative=key in SIGNED_BASIC_ROWS,
         )
         for (column, name), header in zip(_BASIC_COLUMNS, headers, strict=True)
     }
@@ -2007,7 +2001,7 @@ def _read_indicators(r, header_row, path):
 # What an import would change ------------------------------------------------------
 
 # Not written by an import: the filing's department and year are fixed, and
-# `filing_import` keeps the department's stored code.
+# the write (services.persistence) keeps the department's stored code.
 _NOT_IMPORTED = ("department", "fiscal_year")
 
 
@@ -2172,7 +2166,12 @@ def filing_workbook_preview(*, filing: Filing, document: FilingDocument) -> Work
 
 @transaction.atomic
 def filing_workbook_import(
-    *, filing: Filing, document: FilingDocument, expected_version: int | None = None
+    *,
+    filing: Filing,
+    document: FilingDocument,
+    expected_version: int | None = None,
+    actor=None,
+    source: str = FilingRevision.Source.EXCEL,
 ) -> WorkbookImport:
     """Import `document` (read from a workbook for this filing) into `filing`.
 
@@ -2181,11 +2180,12 @@ def filing_workbook_import(
     `expected_version` (the version the officer previewed) is given and the
     filing has been saved since, and with WorkbookError when the document is
     not this filing's or names another 评分模板. When nothing changes,
-    nothing is written (the version stays); otherwise `filing_import(replace=True)`
-    rewrites every part, bumps the version and refreshes the stored summary,
-    all in this one transaction. Returns the preview with `written` set and
-    the filing as saved. The caller checks that the user may edit the filing
-    (its officers, superusers; the command line is trusted).
+    nothing is written (the version stays); otherwise the one write path
+    (services.persistence) writes what differs, bumps the version and records
+    the revision by `actor` (None: 系统) from `source`, all in this one
+    transaction. Returns the preview with `written` set and the filing as
+    saved. The caller checks that the user may edit the filing (its officers,
+    superusers; the command line is trusted).
     """
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     filing_check_importable(filing=locked)
@@ -2204,8 +2204,15 @@ def filing_workbook_import(
         )
     result = filing_workbook_preview(filing=locked, document=document)
     if result.changes:
-        result.filing = filing_import(document=document, replace=True)
-        result.written = True
+        written = filing_document_write(
+            filing=locked,
+            document=document,
+            actor=actor,
+            expected_version=locked.version,
+            source=source,
+        )
+        result.filing = written.filing
+        result.written = written.changed
     return result
 
 

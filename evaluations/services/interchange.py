@@ -18,18 +18,19 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 
 from departments.models import Department, Jurisdiction
 from departments.selectors import jurisdictions_reviewed_by, user_is_admin
 from evaluations.core import document as doc
 from evaluations.core.document import (
     BASIC_ROW_KEYS,
-    INDICATOR_KEYS,
     REPORT_KEYS,
     FilingDocument,
     quantize,
 )
+from evaluations.core.generic import DocumentError as GenericDocumentError
+from evaluations.core.generic import GenericDocument, generic_document_from_json
+from evaluations.core.hunan import SIGNED_BASIC_ROWS
 from evaluations.core.limits import (
     MAX_BUILDINGS,
     MAX_INDICATOR_ROWS,
@@ -42,31 +43,61 @@ from evaluations.core.limits import (
 from evaluations.core.scoring import document_score
 from evaluations.core.validation import document_validate
 from evaluations.models import (
-    BasicDataRow,
     Building,
     Filing,
+    FilingRevision,
     FiscalYear,
-    Funds,
+    FormTemplate,
     Indicator,
-    Profile,
     Project,
     ProjectItem,
-    Report,
     ScoringTemplate,
 )
-from evaluations.services.filings import filing_create
-from evaluations.services.summary import RowKeys, filing_summary_refresh
+from evaluations.services.form_templates import (
+    filing_form_template,
+    form_template_for,
+    form_template_get,
+)
+from evaluations.services.persistence import (
+    FORMAT,
+    RowKeys,
+    decimal_text,
+    document_to_dict,
+    filing_document,
+    filing_document_create,
+    filing_document_read,
+    filing_document_write,
+)
 from evaluations.validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 
-FORMAT = "perfeval-filing/1"
+# Documents that name their form template (template-schema: perfeval-filing/2).
+FORMAT_2 = "perfeval-filing/2"
+
+# Kept importable from here, where callers look for the format.
+__all__ = [
+    "FORMAT",
+    "DocumentError",
+    "Problem",
+    "ProblemsError",
+    "RowKeys",
+    "computed_to_dict",
+    "document_from_bytes",
+    "document_from_json",
+    "document_to_dict",
+    "filing_computed",
+    "filing_document",
+    "filing_document_read",
+    "filing_export_json",
+    "filing_import",
+    "problems_listed",
+]
+
 DEFAULT_TEMPLATE_NAME = "默认评分模板"
 
 # DecimalField(max_digits=14, decimal_places=2) leaves 12 digits before the point.
 MAX_AMOUNT = Decimal(10) ** 12
 # PositiveIntegerField's upper bound on PostgreSQL.
 MAX_COUNT = 2_147_483_647
-# The negative-amount rule of DOMAIN.md 附件1 has this one exception.
-NEGATIVE_ALLOWED_ROWS = {"basic_budget_adjustment"}
 
 _AMOUNT_PATTERN = re.compile(r"-?\d+(\.\d+)?")
 _DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -199,8 +230,9 @@ class _Constant:
         self.name = name
 
 
-def document_from_bytes(data: bytes) -> FilingDocument:
-    """Parse the raw bytes of a `perfeval-filing/1` file.
+def document_from_bytes(data: bytes) -> FilingDocument | GenericDocument:
+    """Parse the raw bytes of a `perfeval-filing/1` or `/2` file
+    (`document_from_json` says which dataclass each gives).
 
     The file must be UTF-8 (a byte-order mark is tolerated) and JSON. JSON
     numbers are read as Decimal from their text, so no float ever touches an
@@ -279,14 +311,72 @@ def _unstorable_characters(raw, path, problems):
     return raw
 
 
-def document_from_json(raw: dict) -> FilingDocument:
+def document_from_json(raw: dict) -> FilingDocument | GenericDocument:
     """Check a parsed JSON document strictly and return its dataclass form.
+
+    A `perfeval-filing/1` document is of the Hunan forms (hunan-overall@2023)
+    and reads as a FilingDocument. A `perfeval-filing/2` one names its form
+    template in `form_template` ({"code", "version"}), which must be
+    installed ("未安装的表式模板：X@Y" otherwise): of a Hunan-layout template
+    it is read as /1 (a FilingDocument), of a generic one against that
+    template (a GenericDocument, core.generic).
 
     Missing keys and null mean "not filled in"; "" for an amount is null too.
     `computed` (written on export) is ignored. Whether `template` names an
     existing scoring template is checked by `filing_import`, which needs the
     database. Raises DocumentError listing every bad value with its path.
     """
+    if isinstance(raw, dict) and raw.get("format") == FORMAT_2:
+        return _document_2_from_json(raw)
+    return _hunan_document_from_json(raw)
+
+
+def _document_2_from_json(raw: dict) -> FilingDocument | GenericDocument:
+    problems = _Problems()
+    raw = _unstorable_characters(raw, "", problems)
+    _duplicate_keys(raw, "", problems)
+    reference = raw.get("form_template")
+    code = reference.get("code") if isinstance(reference, dict) else None
+    version = reference.get("version") if isinstance(reference, dict) else None
+    if not (isinstance(code, str) and isinstance(version, str)):
+        raise DocumentError(
+            "form_template",
+            f"{FORMAT_2} 文件须以 form_template 写明表式模板，"
+            '如 {"code": "hunan-overall", "version": "2023"}。',
+        )
+    form_template = form_template_get(code=code, version=version)
+    if form_template is None:
+        raise DocumentError(
+            "form_template", f"未安装的表式模板：{_visible(code)}@{_visible(version)}"
+        )
+    if form_template.layout == FormTemplate.Layout.HUNAN:
+        # /1 plus form_template: the Hunan reader reports the rest.
+        pairs = [(key, value) for key, value in raw.items() if key != "form_template"]
+        hunan = _object_pairs([(key, FORMAT if key == "format" else value) for key, value in pairs])
+        hunan.duplicates = getattr(raw, "duplicates", ())
+        return _hunan_document_from_json(hunan)
+    problems.raise_any()
+    try:
+        return generic_document_from_json(raw, form_template.template())
+    except GenericDocumentError as error:
+        raise DocumentError.of(
+            [Problem(item.path, item.message) for item in error.problems]
+        ) from None
+
+
+def _duplicate_keys(raw, path, problems):
+    """Add a problem for every key written twice in an object of `raw`."""
+    if isinstance(raw, list):
+        for index, item in enumerate(raw):
+            _duplicate_keys(item, f"{path}[{index}]", problems)
+    elif isinstance(raw, dict):
+        for key in dict.fromkeys(getattr(raw, "duplicates", ())):
+            problems.add(_join(path, key), "键重复出现。")
+        for key, value in raw.items():
+            _duplicate_keys(value, _join(path, key), problems)
+
+
+def _hunan_document_from_json(raw: dict) -> FilingDocument:
     problems = _Problems()
     raw = _unstorable_characters(raw, "", problems)
     obj = _fields(raw, "", _TOP_LEVEL_KEYS, problems)
@@ -533,7 +623,7 @@ def _basic_rows(value, path):
     for key, row in obj.items():
         if key not in rows:
             continue
-        read = _signed_amount if key in NEGATIVE_ALLOWED_ROWS else _amount
+        read = _signed_amount if key in SIGNED_BASIC_ROWS else _amount
         rows[key] = problems.read(
             _record(doc.Columns, {"prior_final": read, "budget": read, "final": read}),
             row,
@@ -750,280 +840,9 @@ _CONTACT = _record(
 )
 
 
-# Saved filing → document -------------------------------------------------------------
-
-_FUNDS_FIELDS = {
-    "by_source": ("general_budget", "government_fund", "special_account", "other"),
-    "by_nature": ("basic", "project"),
-    "basic_detail": ("personnel", "public"),
-}
-_FUND_AMOUNTS = ("initial_budget", "full_year_budget", "executed")
-_PROJECT_FUND_LINES = {
-    "total": "total",
-    "current_appropriation": "current",
-    "carryover": "carryover",
-    "other": "other",
-}
-
-
-def filing_document(*, filing: Filing) -> FilingDocument:
-    """Read a saved filing with all its parts (rows in position order) into
-    its document form, in a fixed number of queries.
-
-    Any caller that already holds the filing (permission checked) may use it.
-    """
-    return filing_document_read(filing=filing)[0]
-
-
-def filing_document_read(*, filing: Filing) -> tuple[FilingDocument, RowKeys]:
-    """`filing_document`, with the primary keys of the rows it lists."""
-    filing = (
-        Filing.objects.select_related(
-            "department__jurisdiction", "fiscal_year", "template", "profile", "funds", "report"
-        )
-        .prefetch_related(
-            Prefetch("basic_rows", queryset=BasicDataRow.objects.order_by("position", "pk")),
-            Prefetch("project_items", queryset=ProjectItem.objects.order_by("position", "pk")),
-            Prefetch("buildings", queryset=Building.objects.order_by("position", "pk")),
-            Prefetch(
-                "indicators",
-                queryset=Indicator.objects.filter(project__isnull=True).order_by("position", "pk"),
-                to_attr="own_indicators",
-            ),
-            Prefetch(
-                "projects",
-                queryset=Project.objects.order_by("position", "pk").prefetch_related(
-                    Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
-                ),
-            ),
-        )
-        .get(pk=filing.pk)
-    )
-    profile = getattr(filing, "profile", None) or Profile()
-    funds = getattr(filing, "funds", None) or Funds()
-    report = getattr(filing, "report", None) or Report()
-    rows = {row.key: row for row in filing.basic_rows.all()}
-    keys = RowKeys(
-        indicators=[row.pk for row in filing.own_indicators],
-        projects=[project.pk for project in filing.projects.all()],
-        project_indicators={
-            project.pk: [row.pk for row in project.indicators.all()]
-            for project in filing.projects.all()
-        },
-    )
-    document = FilingDocument(
-        fiscal_year=filing.fiscal_year.year,
-        department=doc.Department(
-            name=filing.department.name,
-            jurisdiction=filing.department.jurisdiction.name,
-            code=filing.department.code,
-        ),
-        template=filing.template.name if filing.template else None,
-        profile=doc.Profile(
-            organization=profile.organization,
-            functions=profile.functions,
-            goal_setting=profile.goal_setting,
-        ),
-        staffing=doc.Staffing(
-            authorized=profile.authorized,
-            actual=profile.actual,
-            retired=profile.retired,
-            survivor_subsidy=profile.survivor_subsidy,
-        ),
-        funds=doc.Funds(
-            initial_budget=funds.initial_budget,
-            full_year_budget=funds.full_year_budget,
-            executed=funds.executed,
-            weight=funds.weight,
-            by_source=doc.FundsBySource(**_values(funds, _FUNDS_FIELDS["by_source"])),
-            by_nature=doc.FundsByNature(**_values(funds, _FUNDS_FIELDS["by_nature"])),
-            basic_detail=doc.BasicDetail(**_values(funds, _FUNDS_FIELDS["basic_detail"])),
-        ),
-        basic_data=doc.BasicData(
-            rows={
-                key: doc.Columns(**_values(rows[key], ("prior_final", "budget", "final")))
-                if key in rows
-                else doc.Columns()
-                for key in BASIC_ROW_KEYS
-            },
-            project_items=[
-                doc.ProjectItem(name=item.name, **_values(item, ("prior_final", "budget", "final")))
-                for item in filing.project_items.all()
-            ],
-            buildings=[
-                doc.Building(
-                    name=building.name,
-                    **_values(
-                        building,
-                        ("approved_area", "actual_area", "budget_investment", "actual_investment"),
-                    ),
-                )
-                for building in filing.buildings.all()
-            ],
-            austerity_measures=filing.austerity_measures,
-        ),
-        overall_goal=doc.Goal(expected=filing.goal_expected, actual=filing.goal_actual),
-        indicators=[_indicator_document(row) for row in filing.own_indicators],
-        projects=[_project_document(project) for project in filing.projects.all()],
-        report=doc.Report(**_values(report, REPORT_KEYS)),
-        contact=doc.Contact(
-            preparer=filing.preparer,
-            phone=filing.phone,
-            date=filing.filled_on.isoformat() if filing.filled_on else "",
-            head=filing.head,
-        ),
-    )
-    return document, keys
-
-
-def _values(instance, names):
-    return {name: getattr(instance, name) for name in names}
-
-
-def _indicator_document(row):
-    return doc.Indicator(**_values(row, INDICATOR_KEYS))
-
-
-def _project_document(project):
-    lines = {}
-    for key, prefix in _PROJECT_FUND_LINES.items():
-        line = doc.FundLine(
-            **{name: getattr(project, f"{prefix}_{name}") for name in _FUND_AMOUNTS}
-        )
-        lines[key] = None if _line_is_empty(line) else line
-    return doc.Project(
-        name=project.name,
-        department_in_charge=project.department_in_charge,
-        implementer=project.implementer,
-        funds=doc.ProjectFunds(weight=project.weight, **lines),
-        goal=doc.Goal(expected=project.goal_expected, actual=project.goal_actual),
-        indicators=[_indicator_document(row) for row in project.indicators.all()],
-    )
-
-
-# Document → JSON ---------------------------------------------------------------------
-
-
-def _decimal_text(value):
-    return None if value is None else str(quantize(value))
-
-
-def _columns_dict(columns, names):
-    return {name: _decimal_text(getattr(columns, name)) for name in names}
-
-
-def _indicator_dict(indicator):
-    return {
-        "level1": indicator.level1,
-        "level2": indicator.level2,
-        "name": indicator.name,
-        "target": indicator.target,
-        "actual": indicator.actual,
-        "weight": _decimal_text(indicator.weight),
-        "score": _decimal_text(indicator.score),
-        "deviation": indicator.deviation,
-        "applicable": indicator.applicable,
-    }
-
-
-def _fund_line_dict(line):
-    if _line_is_empty(line):
-        return None
-    return _columns_dict(line, _FUND_AMOUNTS)
-
-
-def document_to_dict(*, document: FilingDocument, computed: dict | None = None) -> dict:
-    """The JSON form of `document`, keys in the order of docs/filing-format.md.
-
-    Amounts are decimal strings with 2 places, empty amounts null, empty texts
-    "" (the department code, contact date and template null when empty, as in
-    the spec's examples). `computed`, when given, is appended as is.
-    """
-    funds = document.funds
-    data = {
-        "format": FORMAT,
-        "fiscal_year": document.fiscal_year,
-        "department": {
-            "name": document.department.name,
-            "jurisdiction": document.department.jurisdiction,
-            "code": document.department.code or None,
-        },
-        "template": document.template or None,
-        "profile": {
-            "organization": document.profile.organization,
-            "functions": document.profile.functions,
-            "goal_setting": document.profile.goal_setting,
-        },
-        "staffing": {
-            "authorized": document.staffing.authorized,
-            "actual": document.staffing.actual,
-            "retired": document.staffing.retired,
-            "survivor_subsidy": document.staffing.survivor_subsidy,
-        },
-        "funds": {
-            **_columns_dict(funds, (*_FUND_AMOUNTS, "weight")),
-            "by_source": _columns_dict(funds.by_source, _FUNDS_FIELDS["by_source"]),
-            "by_nature": _columns_dict(funds.by_nature, _FUNDS_FIELDS["by_nature"]),
-            "basic_detail": _columns_dict(funds.basic_detail, _FUNDS_FIELDS["basic_detail"]),
-        },
-        "basic_data": {
-            "rows": {
-                key: _columns_dict(
-                    document.basic_data.rows.get(key) or doc.Columns(),
-                    ("prior_final", "budget", "final"),
-                )
-                for key in BASIC_ROW_KEYS
-            },
-            "project_items": [
-                {"name": item.name, **_columns_dict(item, ("prior_final", "budget", "final"))}
-                for item in document.basic_data.project_items
-            ],
-            "buildings": [
-                {
-                    "name": building.name,
-                    **_columns_dict(
-                        building,
-                        ("approved_area", "actual_area", "budget_investment", "actual_investment"),
-                    ),
-                }
-                for building in document.basic_data.buildings
-            ],
-            "austerity_measures": document.basic_data.austerity_measures,
-        },
-        "overall_goal": {
-            "expected": document.overall_goal.expected,
-            "actual": document.overall_goal.actual,
-        },
-        "indicators": [_indicator_dict(indicator) for indicator in document.indicators],
-        "projects": [
-            {
-                "name": project.name,
-                "department_in_charge": project.department_in_charge,
-                "implementer": project.implementer,
-                "funds": {
-                    "weight": _decimal_text(project.funds.weight),
-                    **{
-                        key: _fund_line_dict(getattr(project.funds, key))
-                        for key in _PROJECT_FUND_LINES
-                    },
-                },
-                "goal": {"expected": project.goal.expected, "actual": project.goal.actual},
-                "indicators": [_indicator_dict(indicator) for indicator in project.indicators],
-            }
-            for project in document.projects
-        ],
-        "report": {key: getattr(document.report, key) for key in REPORT_KEYS},
-        "contact": {
-            "preparer": document.contact.preparer,
-            "phone": document.contact.phone,
-            "date": document.contact.date or None,
-            "head": document.contact.head,
-        },
-    }
-    if computed is not None:
-        data["computed"] = computed
-    return data
-
+# Saved filing ↔ document, document → JSON: services/persistence.py, the one
+# write path, which stores every version in this JSON form. Re-exported here,
+# the module every caller knows for the format.
 
 _TABLE_SCORE_KEYS = (
     "execution_rate",
@@ -1047,7 +866,7 @@ def computed_to_dict(*, score, findings) -> dict:
 
     def table(result):
         return {
-            **{key: _decimal_text(getattr(result, key)) for key in _TABLE_SCORE_KEYS},
+            **{key: decimal_text(getattr(result, key)) for key in _TABLE_SCORE_KEYS},
             "grade": _plain(result.grade),
         }
 
@@ -1058,14 +877,14 @@ def computed_to_dict(*, score, findings) -> dict:
     return {
         "execution_rate": overall["execution_rate"],
         "execution_score": overall["execution_score"],
-        "indicator_score": _decimal_text(score.indicator_score),
+        "indicator_score": decimal_text(score.indicator_score),
         "total_score": overall["total_score"],
         "max_score": overall["max_score"],
         "normalized_score": overall["normalized_score"],
         "grade": overall["grade"],
-        "staffing_control_rate": _decimal_text(score.staffing_control_rate),
+        "staffing_control_rate": decimal_text(score.staffing_control_rate),
         "indicators": [
-            {"suggested_score": _decimal_text(result.suggested_score), "rule": _plain(result.rule)}
+            {"suggested_score": decimal_text(result.suggested_score), "rule": _plain(result.rule)}
             for result in score.indicators
         ],
         "projects": [table(project) for project in score.projects],
@@ -1088,8 +907,13 @@ def filing_computed(*, filing: Filing, document: FilingDocument | None = None) -
 def filing_export_json(*, filing: Filing) -> dict:
     """The exported JSON document of a saved filing, `computed` included.
 
-    The caller checks that the user may see the filing.
+    The caller checks that the user may see the filing. A filing on a
+    generic form template is exported as `perfeval-filing/2`.
     """
+    if filing.layout == FormTemplate.Layout.GENERIC:
+        from evaluations.services.generic_persistence import generic_filing_export_json
+
+        return generic_filing_export_json(filing=filing)
     document = filing_document(filing=filing)
     return document_to_dict(
         document=document, computed=filing_computed(filing=filing, document=document)
@@ -1105,13 +929,23 @@ def _default_template():
 
 
 @transaction.atomic
-def filing_import(*, document: FilingDocument, replace: bool = False, actor=None) -> Filing:
-    """Save `document` (as read by `document_from_json`) as a filing.
+def filing_import(
+    *,
+    document: FilingDocument | GenericDocument,
+    replace: bool = False,
+    actor=None,
+    author=None,
+    source: str = FilingRevision.Source.JSON,
+) -> Filing:
+    """Save `document` (as read by `document_from_json`) as a filing, through
+    the one write path (services.persistence), recorded as coming from
+    `source` (a FilingRevision.Source).
 
-    A new filing starts as a draft. An existing filing of the department for
-    the year is refused unless `replace`; then every part is rewritten and its
-    version goes up by one; its status is left alone (only the workflow
-    service changes it).
+    A new filing starts as a draft, version 1. An existing filing of the
+    department for the year is refused unless `replace`; then what differs
+    from the file is written and its version goes up by one, while a file
+    equal to the filing writes nothing at all (no version, no revision); its
+    status is left alone (only the workflow service changes it).
 
     `actor` is the signed-in user of a web import (a reviewer or an
     administrator). Such an import stays within a reviewer's rights: only a
@@ -1123,27 +957,36 @@ def filing_import(*, document: FilingDocument, replace: bool = False, actor=None
     `filing_import` command run by an administrator, `load_demo`, the workbook
     import that checked the officer's rights): it creates the missing
     jurisdiction, department and fiscal year (open, with the default
-    template), and `replace` overwrites a draft or a returned filing.
+    template), and `replace` overwrites a draft or a returned filing; the
+    revision then names `author` (a command's --actor), or 系统 when None.
 
     Everything is checked before anything is written, and all of it happens in
     one transaction. Raises DocumentError ("template" for an unknown scoring
     template, "department.jurisdiction", "department.name" or "fiscal_year"
     for what the actor may not use or that is missing, "$" for a refused
-    overwrite, or the path of a bound of services/limits.py the document
+    overwrite, or the path of a bound of core/limits.py the document
     exceeds).
     """
+    if isinstance(document, GenericDocument):
+        from evaluations.services.generic_persistence import generic_filing_import
+
+        return generic_filing_import(
+            document=document, replace=replace, actor=actor, author=author, source=source
+        )
     # A document built in Python (load_demo, a script) has not been through
     # the reader: the write itself refuses a filing too large to serve.
     too_large = document_check_limits(document)
     if too_large:
         raise DocumentError.of([Problem(problem.path, problem.message) for problem in too_large])
-    template = None
-    if document.template is not None:
-        template = ScoringTemplate.objects.filter(name=document.template).first()
-        if template is None:
-            raise DocumentError("template", f"评分模板“{document.template}”不存在。")
+    template_missing = (
+        document.template is not None
+        and not ScoringTemplate.objects.filter(name=document.template).exists()
+    )
+    if template_missing:
+        raise DocumentError("template", f"评分模板“{document.template}”不存在。")
 
     label = f"{document.department.name} {document.fiscal_year}年度的自评"
+    exists = f"{label}已存在；如需覆盖，请选择覆盖导入（命令行加 --replace）。"
     filing = (
         Filing.objects.select_for_update(of=("self",))
         .filter(
@@ -1155,11 +998,10 @@ def filing_import(*, document: FilingDocument, replace: bool = False, actor=None
     )
     if actor is not None:
         _check_import_rights(document=document, actor=actor, filing=filing)
+    recorded = actor if actor is not None else author
     if filing is not None:
         if not replace:
-            raise DocumentError(
-                "$", f"{label}已存在；如需覆盖，请选择覆盖导入（命令行加 --replace）。"
-            )
+            raise DocumentError("$", exists)
         if actor is not None and filing.status != Filing.Status.RETURNED:
             raise DocumentError(
                 "$",
@@ -1172,47 +1014,56 @@ def filing_import(*, document: FilingDocument, replace: bool = False, actor=None
                 f"{label}状态为“{filing.get_status_display()}”：已报送/已审核/已公开的自评不能覆盖，"
                 "需先退回。",
             )
-        filing.version += 1
-    else:
-        if actor is None:
-            jurisdiction, _ = Jurisdiction.objects.get_or_create(
-                name=document.department.jurisdiction
-            )
-            department, _ = Department.objects.get_or_create(
-                jurisdiction=jurisdiction,
-                name=document.department.name,
-                defaults={"code": document.department.code},
-            )
-            fiscal_year, _ = FiscalYear.objects.get_or_create(
-                year=document.fiscal_year,
-                defaults={"is_open": True, "default_template": _default_template()},
-            )
-        else:
-            department = Department.objects.get(
-                jurisdiction__name=document.department.jurisdiction,
-                name=document.department.name,
-            )
-            fiscal_year = FiscalYear.objects.get(year=document.fiscal_year)
-        try:
-            filing = filing_create(department=department, fiscal_year=fiscal_year, prefill=False)
-        except IntegrityError:
-            # Another import of the same filing committed first.
-            raise DocumentError(
-                "$", f"{label}已存在；如需覆盖，请选择覆盖导入（命令行加 --replace）。"
-            ) from None
+        _check_hunan_forms(filing_form_template(filing), label)
+        return filing_document_write(
+            filing=filing,
+            document=document,
+            actor=recorded,
+            expected_version=filing.version,
+            source=source,
+        ).filing
 
-    filing.template = template
-    filing.goal_expected = document.overall_goal.expected
-    filing.goal_actual = document.overall_goal.actual
-    filing.austerity_measures = document.basic_data.austerity_measures
-    filing.preparer = document.contact.preparer
-    filing.phone = document.contact.phone
-    filing.filled_on = date.fromisoformat(document.contact.date) if document.contact.date else None
-    filing.head = document.contact.head
-    filing.save()
-    _parts_write(filing=filing, document=document)
-    filing_summary_refresh(filing=filing)
-    return filing
+    if actor is None:
+        jurisdiction, _ = Jurisdiction.objects.get_or_create(name=document.department.jurisdiction)
+        department, _ = Department.objects.get_or_create(
+            jurisdiction=jurisdiction,
+            name=document.department.name,
+            defaults={"code": document.department.code},
+        )
+        fiscal_year, _ = FiscalYear.objects.get_or_create(
+            year=document.fiscal_year,
+            defaults={"is_open": True, "default_template": _default_template()},
+        )
+    else:
+        department = Department.objects.get(
+            jurisdiction__name=document.department.jurisdiction,
+            name=document.department.name,
+        )
+        fiscal_year = FiscalYear.objects.get(year=document.fiscal_year)
+    form_template = form_template_for(department=department, fiscal_year=fiscal_year)
+    _check_hunan_forms(form_template, label)
+    try:
+        return filing_document_create(
+            department=department,
+            fiscal_year=fiscal_year,
+            document=document,
+            actor=recorded,
+            source=source,
+            form_template=form_template,
+        ).filing
+    except IntegrityError:
+        # Another import of the same filing committed first.
+        raise DocumentError("$", exists) from None
+
+
+def _check_hunan_forms(form_template: FormTemplate, label: str) -> None:
+    """Refuse a Hunan document for a filing made on other forms."""
+    if form_template.layout != FormTemplate.Layout.HUNAN:
+        raise DocumentError(
+            "form_template",
+            f"{label}使用表式 {form_template.identity}（{form_template.title}），"
+            "文件为湖南表式，不能导入。",
+        )
 
 
 def _check_import_rights(*, document: FilingDocument, actor, filing: Filing | None) -> None:
@@ -1248,106 +1099,3 @@ def _check_import_rights(*, document: FilingDocument, actor, filing: Filing | No
             f"{document.fiscal_year}年度不存在；导入不会新建年度，请由系统管理员先在后台创建。",
         )
     problems.raise_any()
-
-
-def _money(instance, names):
-    return {name: quantize(getattr(instance, name)) for name in names}
-
-
-def _indicator_rows(*, filing, project, indicators):
-    return [
-        Indicator(
-            filing=filing,
-            project=project,
-            position=position,
-            level1=row.level1,
-            level2=row.level2,
-            name=row.name,
-            target=row.target,
-            actual=row.actual,
-            weight=quantize(row.weight),
-            score=quantize(row.score),
-            deviation=row.deviation,
-            applicable=row.applicable,
-        )
-        for position, row in enumerate(indicators)
-    ]
-
-
-def _parts_write(*, filing, document):
-    """Rewrite every part of `filing` from `document`."""
-    for related in (filing.indicators, filing.projects, filing.project_items, filing.buildings):
-        related.all().delete()
-    filing.basic_rows.all().delete()
-
-    Profile.objects.update_or_create(
-        filing=filing,
-        defaults={
-            **_values(document.profile, ("organization", "functions", "goal_setting")),
-            **_values(document.staffing, ("authorized", "actual", "retired", "survivor_subsidy")),
-        },
-    )
-    funds = document.funds
-    Funds.objects.update_or_create(
-        filing=filing,
-        defaults={
-            **_money(funds, (*_FUND_AMOUNTS, "weight")),
-            **_money(funds.by_source, _FUNDS_FIELDS["by_source"]),
-            **_money(funds.by_nature, _FUNDS_FIELDS["by_nature"]),
-            **_money(funds.basic_detail, _FUNDS_FIELDS["basic_detail"]),
-        },
-    )
-    Report.objects.update_or_create(filing=filing, defaults=_values(document.report, REPORT_KEYS))
-
-    BasicDataRow.objects.bulk_create(
-        BasicDataRow(
-            filing=filing,
-            key=key,
-            position=position,
-            **_money(
-                document.basic_data.rows.get(key) or doc.Columns(),
-                ("prior_final", "budget", "final"),
-            ),
-        )
-        for position, key in enumerate(BASIC_ROW_KEYS)
-    )
-    ProjectItem.objects.bulk_create(
-        ProjectItem(
-            filing=filing,
-            position=position,
-            name=item.name,
-            **_money(item, ("prior_final", "budget", "final")),
-        )
-        for position, item in enumerate(document.basic_data.project_items)
-    )
-    Building.objects.bulk_create(
-        Building(
-            filing=filing,
-            position=position,
-            name=building.name,
-            **_money(
-                building, ("approved_area", "actual_area", "budget_investment", "actual_investment")
-            ),
-        )
-        for position, building in enumerate(document.basic_data.buildings)
-    )
-    indicators = _indicator_rows(filing=filing, project=None, indicators=document.indicators)
-    for position, source in enumerate(document.projects):
-        lines = {}
-        for key, prefix in _PROJECT_FUND_LINES.items():
-            line = getattr(source.funds, key) or doc.FundLine()
-            for name in _FUND_AMOUNTS:
-                lines[f"{prefix}_{name}"] = quantize(getattr(line, name))
-        project = Project.objects.create(
-            filing=filing,
-            position=position,
-            name=source.name,
-            department_in_charge=source.department_in_charge,
-            implementer=source.implementer,
-            weight=quantize(source.funds.weight),
-            goal_expected=source.goal.expected,
-            goal_actual=source.goal.actual,
-            **lines,
-        )
-        indicators += _indicator_rows(filing=filing, project=project, indicators=source.indicators)
-    Indicator.objects.bulk_create(indicators)

@@ -48,6 +48,7 @@ from evaluations.core.document import (
     ProjectItem,
     quantize,
 )
+from evaluations.core.hunan import BASIC_ROW_INDENT, BASIC_ROW_LABELS
 from evaluations.core.scoring import (
     RULE_LABELS,
     FilingScore,
@@ -84,22 +85,11 @@ NUMERALS = "一二三四五六七八九十"
 
 _SCHEME_PATTERN = re.compile(r"^([a-zA-Z][a-zA-Z0-9.+-]*):")
 
-# 附件1 rows in the official order: key, label, indentation level. The project
-# items are listed after "project_total".
-BASIC_ROWS = (
-    ("three_public", "三公经费", 0),
-    ("vehicle", "1、公务用车购置和维护经费", 1),
-    ("vehicle_purchase", "其中：公车购置", 2),
-    ("vehicle_operation", "公车运行维护", 3),
-    ("overseas", "2、出国经费", 1),
-    ("reception", "3、公务接待", 1),
-    ("project_total", "项目支出：", 0),
-    ("public_funds", "公用经费", 0),
-    ("office", "其中：办公费", 1),
-    ("utilities_travel", "水费、电费、差旅费", 2),
-    ("meetings_training", "会议费、培训费", 2),
-    ("procurement", "政府采购金额", 0),
-    ("basic_budget_adjustment", "部门基本支出预算调整", 0),
+# 附件1 rows in the official order (core.hunan); the project items are listed
+# after "project_total", whose label the paper ends with a colon.
+BASIC_ROWS = tuple(
+    (key, f"{label}：" if key == "project_total" else label, BASIC_ROW_INDENT[key])
+    for key, label in BASIC_ROW_LABELS.items()
 )
 
 # The printed form lists these items under 项目支出 before anything is filled in.

@@ -137,6 +137,30 @@ def report_wait(*, filing: Filing) -> ReportWait:
     )
 
 
+def filing_render_pdf(*, filing: Filing) -> bytes:
+    """A fresh render of the report of `filing`: the Hunan report
+    (services.pdf), or for a filing on a generic-layout form template its form
+    as printed (services.generic_pdf)."""
+    if filing.layout == "generic":
+        from evaluations.core.generic import generic_score
+        from evaluations.services.form_templates import filing_form_template
+        from evaluations.services.generic_pdf import generic_report_pdf
+        from evaluations.services.generic_persistence import generic_document_read
+
+        template = filing_form_template(filing).template()
+        document = generic_document_read(filing)
+        return generic_report_pdf(
+            template=template,
+            document=document,
+            score=generic_score(document, template),
+            department_name=filing.department.name,
+            fiscal_year=filing.fiscal_year.year,
+        )
+    from evaluations.services.pdf import filing_report_pdf
+
+    return filing_report_pdf(filing=filing)
+
+
 def report_freeze(*, filing_id: int, time_limit: float | None = None) -> Filing | None:
     """Render the report of an approved or published filing that has no frozen
     PDF yet, and store it with its SHA-256 and size.
@@ -151,14 +175,12 @@ def report_freeze(*, filing_id: int, time_limit: float | None = None) -> Filing 
     (see _wall_clock_limit for where the limit applies). Called by the
     background task queued on approval and by `render_reports`.
     """
-    from evaluations.services.pdf import filing_report_pdf
-
     filing = Filing.objects.select_related("department", "fiscal_year").get(pk=filing_id)
     if filing.status not in FROZEN_STATUSES or filing.report_sha256:
         return None
     approval = _latest_approval_pk(filing_id)
     with _wall_clock_limit(time_limit):
-        data = filing_report_pdf(filing=filing)
+        data = filing_render_pdf(filing=filing)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         locked = Filing.objects.select_for_update().get(pk=filing_id)
@@ -205,8 +227,6 @@ def report_pdf_bytes(*, filing: Filing) -> bytes | None:
     status. A withdrawn filing that had been approved keeps its frozen file,
     and that is what it serves. The caller checks that the user may see the
     filing."""
-    from evaluations.services.pdf import filing_report_pdf
-
     if filing.status == Status.WITHDRAWN and filing.report_sha256:
         with filing.report_pdf.open("rb") as handle:
             return handle.read()
@@ -215,7 +235,7 @@ def report_pdf_bytes(*, filing: Filing) -> bytes | None:
             return None
         with filing.report_pdf.open("rb") as handle:
             return handle.read()
-    return filing_report_pdf(filing=filing)
+    return filing_render_pdf(filing=filing)
 
 
 @dataclass

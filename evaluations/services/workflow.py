@@ -183,10 +183,35 @@ def filing_blocking_errors(*, filing: Filing):
     from evaluations.core.validation import document_validate
     from evaluations.services.interchange import filing_document
 
+    if filing.layout == "generic":
+        return [finding for finding in _generic_findings(filing) if finding.kind == "error"]
     findings = document_validate(
         document=filing_document(filing=filing), template=filing.scoring_template
     )
     return [finding for finding in findings if finding.kind == "error"]
+
+
+def _generic_findings(filing: Filing):
+    """The findings of a filing on a generic-layout form template (core.generic)."""
+    from evaluations.core.generic import generic_validate
+    from evaluations.services.form_templates import filing_form_template
+    from evaluations.services.generic_persistence import generic_document_read
+
+    template = filing_form_template(filing).template()
+    return generic_validate(generic_document_read(filing), template)
+
+
+def _snapshot(filing: Filing) -> dict:
+    """The filing's content as its document (perfeval-filing/1, or /2 for a
+    generic-layout form template), kept on a return."""
+    if filing.layout == "generic":
+        from evaluations.core.generic import generic_document_to_json
+        from evaluations.services.generic_persistence import generic_document_read
+
+        return generic_document_to_json(generic_document_read(filing))
+    from evaluations.services.interchange import document_to_dict, filing_document
+
+    return document_to_dict(document=filing_document(filing=filing))
 
 
 def filing_transition(*, filing: Filing, to: str, actor, comment: str = "") -> Filing:
@@ -250,9 +275,7 @@ def filing_transition(*, filing: Filing, to: str, actor, comment: str = "") -> F
             raise TransitionError(f"{REPORT_PENDING_REASON}，请稍后再试。")
         snapshot = None
         if move.keeps_snapshot:
-            from evaluations.services.interchange import document_to_dict, filing_document
-
-            snapshot = document_to_dict(document=filing_document(filing=locked))
+            snapshot = _snapshot(locked)
         from_status = locked.status
         if (from_status, to) == (Status.APPROVED, Status.RETURNED):
             from evaluations.services.reports import report_discard

@@ -158,6 +158,7 @@ def filing_workbook_confirm(request, pk):
             filing=filing,
             document=document_from_json(pending["document"]),
             expected_version=pending["version"],
+            actor=request.user,
         )
     except (FilingChanged, FilingNotImportable) as error:
         return _upload_page(request, filing, refusal=str(error), status=CONFLICT)

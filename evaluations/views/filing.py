@@ -61,6 +61,7 @@ from evaluations.services.workflow import (
     move_waiting_reason,
     moves_available,
 )
+from evaluations.views import generic
 from perfeval.params import parse_int
 
 CONFLICT = 409
@@ -286,7 +287,10 @@ def page_context(request, filing, part, *, posted: PageVersion | None = None, **
     """What every filing page shows around its part: the header with the
     status, the moves the user may make, the latest return, the summary, and
     the version fields of its forms (`posted` when re-rendering a POST, so a
-    page that was already stale stays so)."""
+    page that was already stale stays so). A filing on a generic-layout form
+    template gets views.generic's."""
+    if generic.filing_is_generic(filing):
+        return generic.generic_page_context(request, filing, **extra)
     summary = selectors.filing_summary(filing=filing)
     editable = filing.is_editable and selectors.user_can_edit_filing(
         user=request.user, filing=filing
@@ -430,7 +434,9 @@ def filing_start(request, department_id, year):
     )
     fiscal_year = get_object_or_404(FiscalYear, year=year)
     try:
-        filing, created = filing_get_or_create(department=department, fiscal_year=fiscal_year)
+        filing, created = filing_get_or_create(
+            department=department, fiscal_year=fiscal_year, actor=request.user
+        )
     except FilingClosedError as error:
         messages.error(request, str(error))
         return redirect("evaluations:my_filings")
@@ -450,6 +456,11 @@ def filing_part(request, pk, part):
     if part not in selectors.PART_KEYS:
         raise Http404("没有这个页面。")
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if generic.filing_is_generic(filing):
+        # One page holds the whole form; the Hunan parts do not exist.
+        if part != "overview":
+            return redirect(filing.get_absolute_url())
+        return generic.filing_page(request, filing)
     if part == "overview":
         if request.method != "GET":
             return HttpResponse(status=405)
@@ -656,6 +667,8 @@ def project_preview(request, pk, project_pk):
 @require_GET
 def filing_export(request, pk):
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if generic.filing_is_generic(filing):
+        return generic.filing_export_json(request, filing)
     data = filing_export_json(filing=filing)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")

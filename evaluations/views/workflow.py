@@ -23,6 +23,7 @@ from evaluations.services.workflow import (
     filing_transition,
     move_for_action,
 )
+from evaluations.views import generic
 from evaluations.views.filing import CONFLICT, page_context
 
 ACTIONS = {move.action for move in TRANSITIONS.values()}
@@ -120,6 +121,8 @@ def filing_changes(request, pk):
     """自上次退回以来的修改: each field that differs between the filing as it
     was returned and the filing now."""
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if generic.filing_is_generic(filing):
+        return generic.filing_changes_page(request, filing)
     last_return, changes = selectors.filing_changes_since_return(filing=filing)
     project_pks = list(filing.projects.order_by("position", "pk").values_list("pk", flat=True))
     rows = [

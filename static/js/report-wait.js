@@ -13,7 +13,8 @@
     if (active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) { return true; }
     var boxes = document.querySelectorAll("textarea");
     for (var i = 0; i < boxes.length; i++) {
-      if (boxes[i].value.trim() !== "") { return true; }
+      // A read-only page's texts (disabled) are not being typed.
+      if (!boxes[i].matches(":disabled") && boxes[i].value.trim() !== "") { return true; }
     }
     return false;
   }

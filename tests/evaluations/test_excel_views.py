@@ -469,9 +469,10 @@ def test_the_write_is_atomic(client, filing, officer, monkeypatch):
     preview = upload(client, filing, data)
 
     def fail(**kwargs):
-        raise RuntimeError("summary failed")
+        raise RuntimeError("cache failed")
 
-    monkeypatch.setattr("evaluations.services.interchange.filing_summary_refresh", fail)
+    # The last step of the write: rows, version and revision are written by then.
+    monkeypatch.setattr("evaluations.services.persistence.filing_cache_store", fail)
     with pytest.raises(RuntimeError):
         confirm(client, filing, preview)
 
@@ -479,6 +480,7 @@ def test_the_write_is_atomic(client, filing, officer, monkeypatch):
     assert after.funds.full_year_budget == Decimal("1013.19")
     assert after.version == filing.version
     assert after.indicators.count() == filing.indicators.count()
+    assert after.revisions.count() == 1
 
 
 # --- upload: refused files ------------------------------------------------------------

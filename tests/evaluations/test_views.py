@@ -728,10 +728,16 @@ def test_a_returned_filing_is_replaced_only_with_the_overwrite_box(client):
     again = client.post(url, {"file": SimpleUploadedFile("a.json", example_bytes("junshan-2023"))})
     assert again.status_code == 400
     assert "已存在" in again.content.decode()
-    replaced = client.post(
+    same = client.post(
         url,
         {"file": SimpleUploadedFile("a.json", example_bytes("junshan-2023")), "replace": "on"},
     )
+    assert same.status_code == 302
+    assert Filing.objects.get().version == 1  # the same content: nothing written
+    raw = json.loads(example_bytes("junshan-2023"))
+    raw["report"]["other"] = "补充说明。"
+    changed = json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    replaced = client.post(url, {"file": SimpleUploadedFile("a.json", changed), "replace": "on"})
     assert replaced.status_code == 302
     assert Filing.objects.get().version == 2
 

@@ -614,14 +614,22 @@ def test_history_and_changes_pages_are_labelled(client, filing, officer, reviewe
         assert accessibility_problems(html) == [], url
 
 
-def test_history_names_deleted_rows(client, filing, officer):
+def test_history_names_the_rows_a_save_removed_and_the_values_that_moved_up(
+    client, filing, officer
+):
     client.force_login(officer)
     url = part_url(filing, "scores")
     form = PageForm(client.get(url).content.decode())
+    last = form.initial("indicators") - 1
+    second = form.data["indicators-1-name"]
     form.fill("indicators", 0, DELETE=True)
     assert client.post(url, form.data).status_code == 302
     html = client.get(history_url(filing)).content.decode()
-    assert "删除 绩效指标「积极开展理论学习.培训」" in html
+    # Rows are numbered as on paper: the first row now holds what was the second.
+    assert "附件2 第1行 三级指标" in html
+    assert f"积极开展理论学习.培训</span> → {second}" in html
+    assert f"附件2 第{last + 1}行（删除行）" in html
+    assert f"第 {filing.version + 1} 版：网页填报" in html
 
 
 def test_history_takes_the_same_number_of_queries_however_long_it_is(client, filing, officer):

@@ -1,5 +1,10 @@
-"""Finding a department by name for the commands that take --department."""
+"""Finding a department by name for the commands that take --department, and
+the user named by --actor."""
 
+import contextlib
+
+from auditlog.context import set_actor
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from departments.models import Department
@@ -22,3 +27,24 @@ def department_by_name(*, name: str, jurisdiction: str | None) -> Department:
             returncode=1,
         )
     return departments[0]
+
+
+def actor_by_username(username: str | None):
+    """The user named by --actor, recorded as having made a command's change;
+    None (the system, recorded as 系统) without --actor. A CommandError (exit 1)
+    for a user name that does not exist."""
+    if username is None:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(
+            f"找不到用户“{username}”：--actor 须为已有账号的用户名；不加 --actor 时记录为“系统”。",
+            returncode=1,
+        )
+    return user
+
+
+def acting_as(actor):
+    """django-auditlog's context naming `actor` on the entries of a command's
+    writes (the web sets it per request); nothing for the system."""
+    return set_actor(actor) if actor is not None else contextlib.nullcontext()

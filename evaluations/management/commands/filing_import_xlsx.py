@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluations.models import Filing
+from evaluations.models import Filing, FilingRevision
 from evaluations.services.excel import (
     FilingNotImportable,
     WorkbookError,
@@ -13,7 +13,8 @@ from evaluations.services.excel import (
 )
 from evaluations.services.interchange import DocumentError, filing_import
 
-from ._lookup import department_by_name
+from ._lookup import acting_as, actor_by_username, department_by_name
+from .filing_import import ACTOR_HELP
 
 
 class Command(BaseCommand):
@@ -30,9 +31,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="只列出将要修改的内容和检查结果，不写入"
         )
+        parser.add_argument("--actor", metavar="USERNAME", help=ACTOR_HELP)
 
-    def handle(self, *args, path, department, jurisdiction, year, dry_run, **options):
+    def handle(self, *args, path, department, jurisdiction, year, dry_run, actor, **options):
         department = department_by_name(name=department, jurisdiction=jurisdiction)
+        self.actor = actor_by_username(actor)
         try:
             data = Path(path).read_bytes()
         except OSError as error:
@@ -65,7 +68,13 @@ class Command(BaseCommand):
                 f"试运行：{label}{len(result.changes)} 处修改，未写入，{_counts(result)}"
             )
             return
-        result = filing_workbook_import(filing=filing, document=document)
+        with acting_as(self.actor):
+            result = filing_workbook_import(
+                filing=filing,
+                document=document,
+                actor=self.actor,
+                source=FilingRevision.Source.COMMAND,
+            )
         if not result.written:
             self.stdout.write(f"无变化：{label}与工作簿一致，未写入，{_counts(result)}")
             return
@@ -85,7 +94,10 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"试运行：{label}尚无自评，导入时将新建为草稿，未写入")
             return
-        filing = filing_import(document=document)
+        with acting_as(self.actor):
+            filing = filing_import(
+                document=document, author=self.actor, source=FilingRevision.Source.COMMAND
+            )
         self.stdout.write(
             f"已导入：{label}（新建，{filing.get_status_display()}），"
             f"错误 {filing.error_count} 项，警告 {filing.warning_count} 项"

@@ -6,8 +6,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from departments.models import Department, Jurisdiction, Membership
+from evaluations.form_templates import SHIPPED
 from evaluations.models import Filing, FiscalYear, ScoringTemplate
 from evaluations.services.filings import filing_create
+from evaluations.services.form_templates import form_template_assign, form_template_install
 from evaluations.services.interchange import (
     DEFAULT_TEMPLATE_NAME,
     document_from_bytes,
@@ -21,6 +23,14 @@ JUNSHAN = "岳阳市君山区"
 FISCAL_YEARS = ((2023, date(2024, 5, 31)), (2024, date(2025, 5, 31)))
 # The two real filings of spec/examples, imported as drafts.
 EXAMPLES = ("beita-2023.json", "junshan-2023.json")
+ZENGDU = "随州市曾都区"
+HEBEI_DEMO = "保定市示例县"
+# Filings on the generic form templates, with the template each jurisdiction
+# uses for 2023 (a real 随州 filing, a made-up 保定 one).
+TEMPLATE_EXAMPLES = (
+    ("zengdu-2023.json", ZENGDU, "hubei-suizhou-overall@2023"),
+    ("hebei-demo-2023.json", HEBEI_DEMO, "hebei-baoding-assessment@2023"),
+)
 # Departments that start with a blank filing for 2023.
 BLANK_DEPARTMENTS = ((BEITA, "邵阳市北塔区财政局"), (JUNSHAN, "岳阳市君山区教育局"))
 # (username, role, jurisdiction, department); officers have a department,
@@ -44,7 +54,10 @@ def demo_password(username):
 
 
 class Command(BaseCommand):
-    help = "载入演示数据：两个行政区划、四个部门、两份示例自评和各角色的演示账号。可重复运行。"
+    help = (
+        "载入演示数据：内置的表式模板，四个行政区划、六个部门、四份示例自评（湖南两份，"
+        "随州、保定表式各一份）和各角色的演示账号。可重复运行。"
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -59,8 +72,18 @@ class Command(BaseCommand):
             )[0]
             for year, deadline in FISCAL_YEARS
         }
+        installed = {}
+        for path in SHIPPED:
+            form_template = form_template_install(data=path.read_bytes(), actor=None)
+            installed[form_template.identity] = form_template
+        for _name, jurisdiction_name, identity in TEMPLATE_EXAMPLES:
+            form_template_assign(
+                jurisdiction=Jurisdiction.objects.get_or_create(name=jurisdiction_name)[0],
+                fiscal_year=years[2023],
+                form_template=installed[identity],
+            )
 
-        for name in EXAMPLES:
+        for name in (*EXAMPLES, *(spec[0] for spec in TEMPLATE_EXAMPLES)):
             document = document_from_bytes((FIXTURES / name).read_bytes())
             exists = Filing.objects.filter(
                 department__name=document.department.name,

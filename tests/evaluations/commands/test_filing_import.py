@@ -86,7 +86,7 @@ MALFORMED = {
     "not_utf8": ('{"format": "perfeval-filing/1"}'.encode("gbk") + "部门".encode("gbk"), "$"),
     "top_level_array": (b"[]", "$"),
     "wrong_format": (
-        with_change(lambda raw: set_in(raw, ["format"], "perfeval-filing/2")),
+        with_change(lambda raw: set_in(raw, ["format"], "perfeval-filing/3")),
         "format",
     ),
     "year_20233": (with_change(lambda raw: set_in(raw, ["fiscal_year"], 20233)), "fiscal_year"),

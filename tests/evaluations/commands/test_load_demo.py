@@ -44,7 +44,7 @@ def counts():
     }
 
 
-def test_demo_has_both_examples_and_two_blank_filings():
+def test_demo_has_the_examples_and_two_blank_filings():
     load_demo()
 
     names = set(Filing.objects.values_list("department__name", flat=True))
@@ -53,7 +53,13 @@ def test_demo_has_both_examples_and_two_blank_filings():
         "中共岳阳市君山区委办公室",
         "邵阳市北塔区财政局",
         "岳阳市君山区教育局",
+        "曾都区人民政府办公室",
+        "示例县示例局",
     }
+    templates = dict(Filing.objects.values_list("department__name", "form_template__code"))
+    assert templates["曾都区人民政府办公室"] == "hubei-suizhou-overall"
+    assert templates["示例县示例局"] == "hebei-baoding-assessment"
+    assert templates["邵阳市北塔区财政局"] == "hunan-overall"
     assert set(Filing.objects.values_list("status", flat=True)) == {Filing.Status.DRAFT}
 
 
