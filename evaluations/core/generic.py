@@ -258,9 +258,29 @@ def generic_document_from_json(raw: dict, template: FormTemplate) -> GenericDocu
         _, message = parse_value("date", document.contact.date)
         if message:
             problems.add("contact.date", message)
+    _check_table_text(problems, document)
     if problems.problems:
         raise DocumentError(problems.problems)
     return document
+
+
+def _check_table_text(problems: _Problems, document: GenericDocument) -> None:
+    """The tables' text of one filing together stays within the bound of
+    core.limits (the Hunan tables' bound: it keeps the report's PDF fast); each
+    cell is already within its column's max_length."""
+    # core.limits reads the Hunan document, whose constants come from the
+    # Hunan template: imported here, when every module is loaded.
+    from .limits import MAX_TABLE_TEXT
+
+    rows = [row for table_rows in document.tables.values() for row in table_rows]
+    text = sum(len(row.reason) for row in rows) + sum(
+        len(value) for row in rows for value in row.cells.values() if isinstance(value, str)
+    )
+    if text > MAX_TABLE_TEXT:
+        problems.add(
+            "tables",
+            f"表格中的文字合计 {text} 字，超过上限 {MAX_TABLE_TEXT} 字；请精简后再导入。",
+        )
 
 
 def _check_template_reference(problems: _Problems, raw, template: FormTemplate) -> None:

@@ -680,9 +680,35 @@ def template_from_json(raw: dict) -> FormTemplate:
     if layout == "generic" and not reader.items(obj, "tables", ""):
         reader.add("tables", "通用版式（generic）的模板至少要有一张表。")
     _check_hunan_only(reader, template)
+    _check_possible_rows(reader, template)
     if reader.problems:
         raise TemplateError(reader.problems)
     return template
+
+
+def _check_possible_rows(reader: _Reader, template: FormTemplate) -> None:
+    """A filing of the template can hold at most as many table rows as the
+    largest Hunan filing (core.limits): every fixed row plus every free slot
+    filled to its max_rows. Each row costs the report's PDF a few
+    milliseconds, so this bound keeps any template's filing fast to render."""
+    if template.layout != "generic":
+        return
+    # core.limits reads the Hunan document, whose constants come from the
+    # Hunan template (read by core.hunan at import): imported here, once a
+    # generic template is read.
+    from .limits import MAX_FILING_INDICATOR_ROWS
+
+    possible = sum(
+        1 if entry.row is not None else entry.free.max_rows
+        for table in template.tables
+        for entry in table.entries()
+    )
+    if possible > MAX_FILING_INDICATOR_ROWS:
+        reader.add(
+            "tables",
+            f"各表固定行与自由行上限（max_rows）合计 {possible} 行，"
+            f"超过一份填报最多 {MAX_FILING_INDICATOR_ROWS} 行的上限；请减小 max_rows。",
+        )
 
 
 def _check_hunan_only(reader: _Reader, template: FormTemplate) -> None:

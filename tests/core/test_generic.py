@@ -21,7 +21,7 @@ from evaluations.core.generic import (
     generic_score,
     generic_validate,
 )
-from evaluations.core.template import template_from_bytes, template_from_json
+from evaluations.core.template import TemplateError, template_from_bytes, template_from_json
 from evaluations.form_templates import shipped_template_bytes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "worked_example_template.json"
@@ -485,4 +485,53 @@ def test_changes_are_labelled_from_the_template():
         Change("header.unit_name", "单位名称", "测试局", "新名称"),
         Change("tables.main[2].cells.score", "示例表 丙 自评得分", "27", "28"),
         Change("tables.main[4]", "示例表 其他指标第1行", None, "新增指标", ADDED),
+    ]
+
+
+def test_a_template_whose_rows_could_pass_the_filing_bound_is_refused():
+    raw = template_raw()
+    raw["tables"][0]["groups"][1]["free"]["max_rows"] = 200
+    raw["tables"].append(copy.deepcopy(raw["tables"][0]) | {"key": "second", "title": "第二表"})
+    for group in raw["tables"][1]["groups"]:
+        group["key"] = f"second_{group['key']}"
+        for item in group.get("rows", ()):
+            item["key"] = f"second_{item['key']}"
+    # Each table: 4 fixed rows + 200 free + the bonus rows; four such tables pass 800.
+    for number in (3, 4):
+        extra = copy.deepcopy(raw["tables"][1])
+        extra["key"] = f"t{number}"
+        for group in extra["groups"]:
+            group["key"] = group["key"].replace("second_", f"t{number}_")
+            for item in group.get("rows", ()):
+                item["key"] = item["key"].replace("second_", f"t{number}_")
+        raw["tables"].append(extra)
+    raw["scoring"] = {**raw["scoring"], "bonus": [], "deductions": []}
+
+    with pytest.raises(TemplateError) as caught:
+        template_from_json(raw)
+
+    problems = [(p.path, p.message) for p in caught.value.problems]
+    assert len(problems) == 1
+    path, message = problems[0]
+    assert path == "tables"
+    assert "超过一份填报最多 800 行的上限" in message
+
+
+def test_a_filing_whose_table_text_passes_the_bound_is_refused_with_the_total(monkeypatch):
+    rows = [row("a", cells={"target": "字" * 10})] + [
+        {"group": "extra", "cells": {"label": "长" * 500}} for _ in range(2)
+    ]
+    raw = filing(rows)
+    # 10 + 3 (指标分类 "基本型") + 2 × 500 = 1013 characters fit the real bound
+    # (the Hunan one, core.limits) but not a bound of 1000.
+    generic_document_from_json(raw, template())
+
+    from evaluations.core import limits
+
+    monkeypatch.setattr(limits, "MAX_TABLE_TEXT", 1000)
+    with pytest.raises(DocumentError) as caught:
+        generic_document_from_json(raw, template())
+
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("tables", "表格中的文字合计 1013 字，超过上限 1000 字；请精简后再导入。")
     ]
