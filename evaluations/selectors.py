@@ -467,13 +467,14 @@ def filing_changes_since_return(*, filing: Filing) -> tuple[FilingTransition | N
         after = latest.document
     else:
         after = document_to_dict(document=filing_document(filing=filing))
-    if filing.layout == "generic":
-        return last_return, _generic_changes(filing=filing, before=before, after=after)
-    return last_return, document_changes(before=before, after=after)
+    return last_return, _changes_between(filing=filing, before=before, after=after)
 
 
-def _generic_changes(*, filing: Filing, before: dict, after: dict):
-    """generic_changes of two perfeval-filing/2 documents of a generic filing."""
+def _changes_between(*, filing: Filing, before: dict, after: dict) -> list[Change]:
+    """What differs between two documents of `filing`, labelled from its form
+    template: the Hunan layout's change list, or a generic template's."""
+    if filing.layout != "generic":
+        return document_changes(before=before, after=after)
     from evaluations.core.generic import generic_changes, generic_document_from_json
     from evaluations.services.form_templates import filing_form_template
 
@@ -608,7 +609,7 @@ def _revision_actor(revision: FilingRevision) -> str:
     return _actor_name(revision.actor) if revision.actor_id else revision.actor_name
 
 
-def _revision_entry(revision: FilingRevision, previous: FilingRevision | None):
+def _revision_entry(filing: Filing, revision: FilingRevision, previous: FilingRevision | None):
     """The line of 历史记录 of `revision`: every field that differs from
     `previous` (old → new), or, for the first revision, how the filing was
     created. None for the revision a migration wrote (it changed nothing)."""
@@ -627,7 +628,9 @@ def _revision_entry(revision: FilingRevision, previous: FilingRevision | None):
                 old=change.old,
                 new=change.new,
             )
-            for change in document_changes(before=previous.document, after=revision.document)
+            for change in _changes_between(
+                filing=filing, before=previous.document, after=revision.document
+            )
         ]
     return HistoryEntry(
         at=revision.created_at,
@@ -665,7 +668,7 @@ def filing_history(*, filing: Filing) -> list[HistoryEntry]:
     )
     previous = None
     for revision in revisions:
-        entry = _revision_entry(revision, previous)
+        entry = _revision_entry(filing, revision, previous)
         if entry is not None:
             entries.append(entry)
         previous = revision

@@ -273,3 +273,26 @@ def test_changes_since_the_return_compare_the_revision_at_the_return_with_the_la
     assert html.count('<tr class="change-') == 1
     assert "自评报告 十、其他需要说明的情况" in html and "退回后修改。" in html
     assert "不是退回时的内容" not in html
+
+
+def test_history_of_a_generic_filing_names_its_changes_with_the_template_labels():
+    from evaluations.selectors import filing_history
+    from evaluations.services.interchange import (
+        document_from_bytes,
+        filing_export_json,
+        filing_import,
+    )
+    from tests.evaluations.test_generic_filings import encoded, zengdu_filing
+
+    filing = zengdu_filing()
+    changed = filing_export_json(filing=filing)
+    changed["tables"]["self_evaluation"][0]["cells"]["actual"] = "98%"
+    author = UserFactory(username="bureau_admin")
+    filing_import(document=document_from_bytes(encoded(changed)), replace=True, author=author)
+
+    entry = next(e for e in filing_history(filing=filing) if e.title.startswith("第 2 版"))
+
+    assert entry.actor == "bureau_admin"
+    assert [(field.label, field.old, field.new) for field in entry.fields] == [
+        ("整体绩效自评表 公用经费控制率 实际完成值（B）", "100%", "98%")
+    ]
