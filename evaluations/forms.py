@@ -527,7 +527,7 @@ IndicatorFormSet = modelformset_factory(
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="JSON 文件（perfeval-filing/1）",
+        label="JSON 文件（perfeval-filing/2 或 /1）",
         error_messages={"required": "请选择要导入的文件。", "empty": "文件是空的。"},
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".json,application/json"}

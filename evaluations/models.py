@@ -545,7 +545,7 @@ class FilingTransition(models.Model):
     """One status change of a filing: who, when, from, to, and why.
 
     Written only by the workflow service. `snapshot` keeps the filing as a
-    `perfeval-filing/1` document at the moment of a return, so the reviewer can
+    `perfeval-filing` document at the moment of a return, so the reviewer can
     see what changed when it comes back.
     """
 
@@ -580,8 +580,9 @@ SYSTEM_ACTOR_NAME = "系统"
 
 
 class FilingRevision(models.Model):
-    """One version of a filing's content, as a `perfeval-filing/1` document
-    (without `computed`): what 历史记录 and 自上次退回以来的修改 compare.
+    """One version of a filing's content, as a `perfeval-filing/2` document
+    (`/1` for the versions migration 0011 stored), without `computed`: what
+    历史记录 and 自上次退回以来的修改 compare.
 
     Written only by services.persistence, one per content write, labelled with
     the version the write gave the filing; a status change bumps the version

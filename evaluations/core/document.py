@@ -1,5 +1,6 @@
-"""The in-memory form of one filing: the `perfeval-filing/1` document as typed
-dataclasses.
+"""The in-memory form of one filing of the Hunan layout: the
+`perfeval-filing/2` document (or a `/1` one, which names no form template) as
+typed dataclasses.
 
 Scoring and validation work on this form, not on model instances, so the same
 rules run on a saved filing, on a JSON file before it is imported and on an
@@ -13,7 +14,13 @@ from decimal import ROUND_HALF_UP, Decimal
 # The 附件1 rows and the report sections are declared by the Hunan template;
 # named here too because the document's fields are named by them.
 from .hunan import BASIC_ROW_KEYS as BASIC_ROW_KEYS
+from .hunan import HUNAN_TEMPLATE
 from .hunan import REPORT_KEYS as REPORT_KEYS
+
+# The form template of a document that names none: every perfeval-filing/1
+# file was made on the Hunan forms.
+HUNAN_CODE = HUNAN_TEMPLATE.code
+HUNAN_VERSION = HUNAN_TEMPLATE.version
 
 TWO_PLACES = Decimal("0.01")
 
@@ -208,3 +215,7 @@ class FilingDocument:
     projects: list[Project] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     contact: Contact = field(default_factory=Contact)
+    # The form template (code@version) the document is of, as GenericDocument
+    # names its own; `template` above is the scoring template.
+    template_code: str = HUNAN_CODE
+    template_version: str = HUNAN_VERSION

@@ -2,7 +2,7 @@
 
 Every entry path applies these: the web pages (formset `max_num`, field
 `max_length`, `project_add`, and `document_check_limits` after every page
-save), the `perfeval-filing/1` reader (JSON file and command), and the
+save), the `perfeval-filing` reader (JSON file and command), and the
 workbook import (which reads its cells into a document through the same
 reader). A filing within them renders its PDF report in well under the 30
 seconds a request or a render may take, and each of its pages saves

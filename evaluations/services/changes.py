@@ -1,6 +1,7 @@
 """What differs between two versions of a filing, field by field, in Chinese.
 
-Both versions are `perfeval-filing/1` dicts (`document_to_dict`): two
+Both versions are filing documents as dicts (`document_to_dict`, a
+`perfeval-filing/2` dict, or a `/1` one stored before it): two
 revisions of a filing (历史记录: each version against the one before;
 自上次退回以来的修改: the revision in force at the return against the latest),
 or the document a page was rendered from and the one saved since. Rows of a table
@@ -34,8 +35,10 @@ CHANGED = "changed"
 ADDED = "added"
 REMOVED = "removed"
 
-# Not content: the format tag, and the figures an export appends.
-_IGNORED_KEYS = {"format", "computed"}
+# Not content: the format tag and the form template it names (a revision
+# stored as /1 and the next one, as /2, differ in these alone; a filing never
+# changes its forms), and the figures an export appends.
+_IGNORED_KEYS = {"format", "form_template", "computed"}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ filing's contact columns. The write follows the Hunan one
 (services.persistence): the filing row locked, its version checked, only what
 differs written, the version bumped and a FilingRevision stored — holding the
 `perfeval-filing/2` document — or nothing at all when nothing differs. It
-reuses that module's lock, row writer and actor naming.
+reuses that module's lock (`filing_lock`), `RowWriter` and `actor_name`.
 """
 
 from dataclasses import replace
@@ -40,17 +40,22 @@ from evaluations.models import Filing, FilingRevision, FilingRow, FiscalYear
 from evaluations.models import FormTemplate as FormTemplateRow
 from evaluations.services.form_templates import filing_form_template, form_template_for
 from evaluations.services.interchange import DocumentError as ImportRefused
-from evaluations.services.interchange import Problem, _check_import_rights, _default_template
+from evaluations.services.interchange import (
+    Problem,
+    import_rights_check,
+    scoring_template_default,
+)
 from evaluations.services.persistence import (
     RowKeys,
+    RowWriter,
     WriteResult,
-    _actor_name,
-    _RowWriter,
+    actor_name,
     filing_lock,
 )
 
 __all__ = [
     "DocumentError",
+    "generic_content_write",
     "generic_document_blank",
     "generic_document_read",
     "generic_document_write",
@@ -59,6 +64,7 @@ __all__ = [
     "generic_filing_export_json",
     "generic_filing_import",
     "generic_summary_refresh",
+    "generic_version_finish",
 ]
 
 
@@ -259,12 +265,17 @@ def _as_written(filing: Filing, document: GenericDocument) -> GenericDocument:
     )
 
 
-def _content_write(
-    filing: Filing, template: FormTemplate, document: GenericDocument, saved: list[FilingRow]
+def generic_content_write(
+    *, filing: Filing, template: FormTemplate, document: GenericDocument, saved: list[FilingRow]
 ) -> bool:
-    """Write what of `document` differs from the filing's columns and its
-    `saved` rows; whether anything was written."""
-    writer = _RowWriter(filing)
+    """Write what of `document` (checked against `template`, the filing's)
+    differs from the columns of `filing` and its `saved` rows (all of them,
+    in table and position order); whether anything was written. The version
+    is not touched: the caller (a write of this module or of
+    services.generic_review) holds the filing row locked in its transaction
+    and, when something was written, bumps the version and calls
+    `generic_version_finish`."""
+    writer = RowWriter(filing)
     writer.update(filing, _filing_values(template, document))
     new = []
     by_table = {}
@@ -282,11 +293,12 @@ def _content_write(
     return writer.changed
 
 
-def _finish(
-    filing: Filing, template: FormTemplate, document: GenericDocument, *, actor, source: str
+def generic_version_finish(
+    *, filing: Filing, template: FormTemplate, document: GenericDocument, actor, source: str
 ) -> WriteResult:
-    """Store the figures and the revision of the version `filing.version`
-    just written."""
+    """Store the figures and the FilingRevision (the perfeval-filing/2
+    `document`, by `actor` through `source`) of the version `filing.version`
+    just written by `generic_content_write`, in the caller's transaction."""
     figures = _figures(template, document)
     for name, value in figures.items():
         setattr(filing, name, value)
@@ -299,7 +311,7 @@ def _finish(
         version=filing.version,
         document=generic_document_to_json(document),
         actor=actor,
-        actor_name=_actor_name(actor),
+        actor_name=actor_name(actor),
         source=source,
     )
     return WriteResult(filing=filing, changed=True, keys=RowKeys(), revision=revision)
@@ -340,10 +352,14 @@ def generic_document_write(
         template = filing_form_template(target).template()
         document = _as_written(target, _checked(template, document))
         saved = list(FilingRow.objects.filter(filing=target).order_by("table", "position"))
-        if not _content_write(target, template, document, saved):
+        if not generic_content_write(
+            filing=target, template=template, document=document, saved=saved
+        ):
             return WriteResult(filing=target, changed=False, keys=RowKeys())
         target.version = locked.version + 1
-        return _finish(target, template, document, actor=actor, source=source)
+        return generic_version_finish(
+            filing=target, template=template, document=document, actor=actor, source=source
+        )
 
 
 def generic_filing_create(
@@ -374,8 +390,10 @@ def generic_filing_create(
             "department__jurisdiction", "fiscal_year", "form_template"
         ).get(pk=filing.pk)
         document = _as_written(filing, document)
-        _content_write(filing, template, document, [])
-        return _finish(filing, template, document, actor=actor, source=source)
+        generic_content_write(filing=filing, template=template, document=document, saved=[])
+        return generic_version_finish(
+            filing=filing, template=template, document=document, actor=actor, source=source
+        )
 
 
 # --- perfeval-filing/2 import and export -----------------------------------------------
@@ -456,7 +474,7 @@ def generic_filing_import(
             .first()
         )
         if actor is not None:
-            _check_import_rights(document=document, actor=actor, filing=filing)
+            import_rights_check(document=document, actor=actor, filing=filing)
         recorded = actor if actor is not None else author
         if filing is not None:
             if not replace:
@@ -503,7 +521,9 @@ def generic_filing_import(
             fiscal_year = FiscalYear.objects.filter(year=document.fiscal_year).first()
             if fiscal_year is None:
                 fiscal_year = FiscalYear.objects.create(
-                    year=document.fiscal_year, is_open=True, default_template=_default_template()
+                    year=document.fiscal_year,
+                    is_open=True,
+                    default_template=scoring_template_default(),
                 )
         else:
             department = Department.objects.get(

@@ -20,9 +20,9 @@ from evaluations.core.template import TemplateProblem, number_text
 from evaluations.models import Filing, FilingRevision, FilingRow
 from evaluations.services.form_templates import filing_form_template
 from evaluations.services.generic_persistence import (
-    _content_write,
-    _finish,
+    generic_content_write,
     generic_document_read,
+    generic_version_finish,
 )
 from evaluations.services.persistence import (
     RowKeys,
@@ -118,7 +118,13 @@ def generic_review_scores_write(
         saved = generic_document_read(locked)
         new = _review_cells(template, saved, document)
         rows = list(FilingRow.objects.filter(filing=locked).order_by("table", "position"))
-        if not _content_write(locked, template, new, rows):
+        if not generic_content_write(filing=locked, template=template, document=new, saved=rows):
             return WriteResult(filing=locked, changed=False, keys=RowKeys())
         locked.version += 1
-        return _finish(locked, template, new, actor=actor, source=FilingRevision.Source.PAGE)
+        return generic_version_finish(
+            filing=locked,
+            template=template,
+            document=new,
+            actor=actor,
+            source=FilingRevision.Source.PAGE,
+        )

@@ -1,4 +1,5 @@
-"""The `perfeval-filing/1` interchange format (docs/filing-format.md).
+"""The `perfeval-filing/2` interchange format (docs/filing-format.md), and
+the `/1` files written before it.
 
 Reading is strict: an unknown key, a wrong type or an impossible value is a
 `DocumentError` naming the JSON path of the bad value, because a typo in a file
@@ -11,6 +12,7 @@ Called by the `filing_import`, `filing_export` and `load_demo` commands, and by
 anything else that moves a whole filing in or out (an upload view, an archive).
 """
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from departments.selectors import jurisdictions_reviewed_by, user_is_admin
 from evaluations.core import document as doc
 from evaluations.core.document import (
     BASIC_ROW_KEYS,
+    HUNAN_CODE,
+    HUNAN_VERSION,
     REPORT_KEYS,
     FilingDocument,
     quantize,
@@ -60,6 +64,7 @@ from evaluations.services.form_templates import (
 )
 from evaluations.services.persistence import (
     FORMAT,
+    FORMAT_1,
     RowKeys,
     decimal_text,
     document_to_dict,
@@ -70,12 +75,10 @@ from evaluations.services.persistence import (
 )
 from evaluations.validators import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 
-# Documents that name their form template (template-schema: perfeval-filing/2).
-FORMAT_2 = "perfeval-filing/2"
-
 # Kept importable from here, where callers look for the format.
 __all__ = [
     "FORMAT",
+    "FORMAT_1",
     "DocumentError",
     "Problem",
     "ProblemsError",
@@ -89,7 +92,9 @@ __all__ = [
     "filing_document_read",
     "filing_export_json",
     "filing_import",
+    "import_rights_check",
     "problems_listed",
+    "scoring_template_default",
 ]
 
 DEFAULT_TEMPLATE_NAME = "默认评分模板"
@@ -318,22 +323,22 @@ def document_from_json(raw: dict) -> FilingDocument | GenericDocument:
     and reads as a FilingDocument. A `perfeval-filing/2` one names its form
     template in `form_template` ({"code", "version"}), which must be
     installed ("未安装的表式模板：X@Y" otherwise): of a Hunan-layout template
-    it is read as /1 (a FilingDocument), of a generic one against that
-    template (a GenericDocument, core.generic).
+    it is read as /1 (a FilingDocument naming that template), of a generic
+    one against that template (a GenericDocument, core.generic).
 
     Missing keys and null mean "not filled in"; "" for an amount is null too.
     `computed` (written on export) is ignored. Whether `template` names an
     existing scoring template is checked by `filing_import`, which needs the
     database. Raises DocumentError listing every bad value with its path.
     """
-    if isinstance(raw, dict) and raw.get("format") == FORMAT_2:
+    if isinstance(raw, dict) and raw.get("format") == FORMAT:
         return _document_2_from_json(raw)
     return _hunan_document_from_json(raw)
 
 
-def _document_2_from_json(raw: dict) -> FilingDocument | GenericDocument:
+def _document_2_from_json(original: dict) -> FilingDocument | GenericDocument:
     problems = _Problems()
-    raw = _unstorable_characters(raw, "", problems)
+    raw = _unstorable_characters(original, "", problems)
     _duplicate_keys(raw, "", problems)
     reference = raw.get("form_template")
     code = reference.get("code") if isinstance(reference, dict) else None
@@ -341,20 +346,33 @@ def _document_2_from_json(raw: dict) -> FilingDocument | GenericDocument:
     if not (isinstance(code, str) and isinstance(version, str)):
         raise DocumentError(
             "form_template",
-            f"{FORMAT_2} 文件须以 form_template 写明表式模板，"
+            f"{FORMAT} 文件须以 form_template 写明表式模板，"
             '如 {"code": "hunan-overall", "version": "2023"}。',
         )
-    form_template = form_template_get(code=code, version=version)
-    if form_template is None:
-        raise DocumentError(
-            "form_template", f"未安装的表式模板：{_visible(code)}@{_visible(version)}"
+    # The default forms need no look-up: they are there whenever a filing is
+    # (services.form_templates.form_template_default installs them), and the
+    # pages read their stored copy, of this form, on every request.
+    if (code, version) == (HUNAN_CODE, HUNAN_VERSION):
+        layout = FormTemplate.Layout.HUNAN
+        form_template = None
+    else:
+        form_template = form_template_get(code=code, version=version)
+        if form_template is None:
+            raise DocumentError(
+                "form_template", f"未安装的表式模板：{_visible(code)}@{_visible(version)}"
+            )
+        layout = form_template.layout
+    if layout == FormTemplate.Layout.HUNAN:
+        # /1 plus form_template: the Hunan reader reports the rest, the
+        # characters it cannot store included (so it reads the file as given).
+        pairs = [(key, value) for key, value in original.items() if key != "form_template"]
+        hunan = _object_pairs(
+            [(key, FORMAT_1 if key == "format" else value) for key, value in pairs]
         )
-    if form_template.layout == FormTemplate.Layout.HUNAN:
-        # /1 plus form_template: the Hunan reader reports the rest.
-        pairs = [(key, value) for key, value in raw.items() if key != "form_template"]
-        hunan = _object_pairs([(key, FORMAT if key == "format" else value) for key, value in pairs])
-        hunan.duplicates = getattr(raw, "duplicates", ())
-        return _hunan_document_from_json(hunan)
+        hunan.duplicates = getattr(original, "duplicates", ())
+        return dataclasses.replace(
+            _hunan_document_from_json(hunan), template_code=code, template_version=version
+        )
     problems.raise_any()
     try:
         return generic_document_from_json(raw, form_template.template())
@@ -381,9 +399,12 @@ def _hunan_document_from_json(raw: dict) -> FilingDocument:
     raw = _unstorable_characters(raw, "", problems)
     obj = _fields(raw, "", _TOP_LEVEL_KEYS, problems)
     if "format" not in obj:
-        problems.add("format", f"缺少格式标识，应为 “{FORMAT}”。")
-    elif obj["format"] != FORMAT:
-        problems.add("format", f"不支持的格式 {_show(obj['format'])}，应为 “{FORMAT}”。")
+        problems.add("format", f"缺少格式标识，应为 “{FORMAT}”（或旧版 “{FORMAT_1}”）。")
+    elif obj["format"] != FORMAT_1:
+        problems.add(
+            "format",
+            f"不支持的格式 {_show(obj['format'])}，应为 “{FORMAT}”（或旧版 “{FORMAT_1}”）。",
+        )
     parts = {
         "fiscal_year": _non_null(_year, "缺少年度。"),
         "department": _non_null(_DEPARTMENT, "缺少预算部门。"),
@@ -923,7 +944,9 @@ def filing_export_json(*, filing: Filing) -> dict:
 # Document → database -----------------------------------------------------------------
 
 
-def _default_template():
+def scoring_template_default() -> ScoringTemplate:
+    """The scoring template (默认评分模板) of a fiscal year the server's import
+    creates, created when missing. For the import services of both layouts."""
     template, _ = ScoringTemplate.objects.get_or_create(name=DEFAULT_TEMPLATE_NAME)
     return template
 
@@ -997,7 +1020,7 @@ def filing_import(
         .first()
     )
     if actor is not None:
-        _check_import_rights(document=document, actor=actor, filing=filing)
+        import_rights_check(document=document, actor=actor, filing=filing)
     recorded = actor if actor is not None else author
     if filing is not None:
         if not replace:
@@ -1014,7 +1037,7 @@ def filing_import(
                 f"{label}状态为“{filing.get_status_display()}”：已报送/已审核/已公开的自评不能覆盖，"
                 "需先退回。",
             )
-        _check_hunan_forms(filing_form_template(filing), label)
+        _check_forms(filing_form_template(filing), document, label)
         return filing_document_write(
             filing=filing,
             document=document,
@@ -1032,7 +1055,7 @@ def filing_import(
         )
         fiscal_year, _ = FiscalYear.objects.get_or_create(
             year=document.fiscal_year,
-            defaults={"is_open": True, "default_template": _default_template()},
+            defaults={"is_open": True, "default_template": scoring_template_default()},
         )
     else:
         department = Department.objects.get(
@@ -1041,7 +1064,7 @@ def filing_import(
         )
         fiscal_year = FiscalYear.objects.get(year=document.fiscal_year)
     form_template = form_template_for(department=department, fiscal_year=fiscal_year)
-    _check_hunan_forms(form_template, label)
+    _check_forms(form_template, document, label)
     try:
         return filing_document_create(
             department=department,
@@ -1056,19 +1079,31 @@ def filing_import(
         raise DocumentError("$", exists) from None
 
 
-def _check_hunan_forms(form_template: FormTemplate, label: str) -> None:
-    """Refuse a Hunan document for a filing made on other forms."""
+def _check_forms(form_template: FormTemplate, document: FilingDocument, label: str) -> None:
+    """Refuse a Hunan document for a filing made on other forms: of another
+    layout, or another Hunan template or version than the one it names."""
+    identity = f"{document.template_code}@{document.template_version}"
     if form_template.layout != FormTemplate.Layout.HUNAN:
         raise DocumentError(
             "form_template",
             f"{label}使用表式 {form_template.identity}（{form_template.title}），"
-            "文件为湖南表式，不能导入。",
+            f"文件为湖南表式 {identity}，不能导入。",
+        )
+    if form_template.identity != identity:
+        raise DocumentError(
+            "form_template",
+            f"{label}使用表式 {form_template.identity}，文件为 {identity}，不能导入。",
         )
 
 
-def _check_import_rights(*, document: FilingDocument, actor, filing: Filing | None) -> None:
-    """Refuse a web import outside `actor`'s jurisdictions, or one that would
-    create a jurisdiction, department or fiscal year (each named)."""
+def import_rights_check(
+    *, document: FilingDocument | GenericDocument, actor, filing: Filing | None
+) -> None:
+    """Refuse (DocumentError) a web import by `actor` outside the
+    jurisdictions it reviews, or one that would create a jurisdiction,
+    department or fiscal year (each named at its path). `filing` is the
+    existing filing the document would overwrite, or None. For the import
+    services of both layouts; the server's own import (no actor) skips it."""
     name = document.department.jurisdiction
     if not jurisdictions_reviewed_by(user=actor).filter(name=name).exists():
         # An administrator reviews every jurisdiction, so it is missing; a

@@ -15,8 +15,8 @@ stored for the new version. A document equal to the saved one writes nothing
 at all: no version, no revision, no audit entry.
 
 The reverse direction lives here too: `filing_document_read` reads the rows
-into a document, and `document_to_dict` gives its `perfeval-filing/1` form,
-the form of every revision.
+into a document, and `document_to_dict` gives its `perfeval-filing/2` form
+(the `/1` form plus the filing's form template), the form of every revision.
 
 Imports the core and the models only; the services that change filings
 (editing, interchange, filings, excel) call it, never the reverse.
@@ -33,11 +33,14 @@ from evaluations.core import document as doc
 from evaluations.core.completeness import document_missing_parts
 from evaluations.core.document import (
     BASIC_ROW_KEYS,
+    HUNAN_CODE,
+    HUNAN_VERSION,
     INDICATOR_KEYS,
     REPORT_KEYS,
     FilingDocument,
     quantize,
 )
+from evaluations.core.generic import FORMAT
 from evaluations.core.limits import document_check_limits
 from evaluations.core.scoring import document_score
 from evaluations.core.validation import document_validate
@@ -57,10 +60,13 @@ from evaluations.models import (
     ScoringTemplate,
 )
 
-FORMAT = "perfeval-filing/1"
+# What is written is FORMAT (perfeval-filing/2, the one format of every
+# layout); files of the first format, which name no form template, are read
+# still, as of the Hunan forms.
+FORMAT_1 = "perfeval-filing/1"
 # The form of the pages' copy (FilingCache.data); bumped when it changes, and
 # an older copy is then read anew.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 Source = FilingRevision.Source
 
@@ -186,6 +192,7 @@ def _saved_read(pk: int) -> _Saved:
             "department__jurisdiction",
             "fiscal_year__default_template",
             "template",
+            "form_template",
             "profile",
             "funds",
             "report",
@@ -267,8 +274,17 @@ def _department(filing: Filing) -> doc.Department:
     )
 
 
+def form_template_identity(filing: Filing) -> tuple[str, str]:
+    """(code, version) of the form template `filing` is made on; a row made
+    outside the services names none and is of the Hunan forms."""
+    if filing.form_template_id is None:
+        return HUNAN_CODE, HUNAN_VERSION
+    return filing.form_template.code, filing.form_template.version
+
+
 def _document_of(saved: _Saved) -> tuple[FilingDocument, RowKeys]:
     filing = saved.filing
+    template_code, template_version = form_template_identity(filing)
     profile = saved.profile or Profile()
     funds = saved.funds or Funds()
     report = saved.report or Report()
@@ -314,6 +330,8 @@ def _document_of(saved: _Saved) -> tuple[FilingDocument, RowKeys]:
             date=filing.filled_on.isoformat() if filing.filled_on else "",
             head=filing.head,
         ),
+        template_code=template_code,
+        template_version=template_version,
     )
     return document, _keys_of(saved)
 
@@ -374,8 +392,9 @@ def _fund_line_dict(line):
 
 
 def document_to_dict(*, document: FilingDocument, computed: dict | None = None) -> dict:
-    """The `perfeval-filing/1` JSON form of `document`, keys in the order of
-    docs/filing-format.md.
+    """The `perfeval-filing/2` JSON form of `document`, keys in the order of
+    docs/filing-format.md: the `/1` form with `form_template` (the document's
+    code and version) after `format`.
 
     Amounts are decimal strings with 2 places, empty amounts null, empty texts
     "" (the department code, contact date and template null when empty, as in
@@ -384,6 +403,7 @@ def document_to_dict(*, document: FilingDocument, computed: dict | None = None) 
     funds = document.funds
     data = {
         "format": FORMAT,
+        "form_template": {"code": document.template_code, "version": document.template_version},
         "fiscal_year": document.fiscal_year,
         "department": {
             "name": document.department.name,
@@ -506,9 +526,11 @@ def _project_values(project: doc.Project) -> dict:
     return values
 
 
-class _RowWriter:
+class RowWriter:
     """Writes the rows of one filing that differ from a document, and
-    remembers whether it wrote anything."""
+    remembers whether it wrote anything (`changed`). The write paths of both
+    layouts (here and services.generic_persistence) use it, inside their
+    transaction with the filing row locked."""
 
     def __init__(self, filing: Filing):
         self.filing = filing
@@ -560,7 +582,7 @@ class _RowWriter:
 def _rows_write(saved: _Saved, document: FilingDocument) -> tuple[bool, RowKeys]:
     """Write what of `document` differs from `saved` (the filing row's
     content columns excepted, see `_filing_write`); (changed, row keys)."""
-    writer = _RowWriter(saved.filing)
+    writer = RowWriter(saved.filing)
     writer.single(Profile, saved.profile, _profile_values(document))
     writer.single(Funds, saved.funds, _funds_values(document))
     writer.single(Report, saved.report, _values(document.report, REPORT_KEYS))
@@ -700,18 +722,24 @@ def filing_summary_store(*, filing: Filing, document: FilingDocument, keys: RowK
 # --- the write ------------------------------------------------------------------------
 
 
-def _actor_name(actor) -> str:
+def actor_name(actor) -> str:
+    """The name a FilingRevision records for `actor`: the user's username, or
+    系统 (SYSTEM_ACTOR_NAME) for None, the server itself."""
     return actor.get_username() if actor is not None else SYSTEM_ACTOR_NAME
 
 
 def _as_written(filing: Filing, document: FilingDocument) -> FilingDocument:
-    """`document` as the filing now reads: its department and year are the
-    filing's (a document never changes them), its template the one written."""
+    """`document` as the filing now reads: its department, year and form
+    template are the filing's (a document never changes them), its scoring
+    template the one written."""
+    template_code, template_version = form_template_identity(filing)
     return replace(
         document,
         fiscal_year=filing.fiscal_year.year,
         department=_department(filing),
         template=filing.template.name if filing.template_id else None,
+        template_code=template_code,
+        template_version=template_version,
     )
 
 
@@ -733,7 +761,7 @@ def _finish(
         version=filing.version,
         document=document_to_dict(document=document),
         actor=actor,
-        actor_name=_actor_name(actor),
+        actor_name=actor_name(actor),
         source=source,
     )
     filing_cache_store(filing_pk=filing.pk, version=filing.version, document=document, keys=keys)

@@ -3,7 +3,7 @@
 An upload is read and compared with the saved filing, and the officer sees
 every field that would change and the findings the filing would have; only
 their confirmation writes. Between the two requests the parsed document waits
-in the session (as `perfeval-filing/1` JSON) with the filing's version at
+in the session (as `perfeval-filing` JSON) with the filing's version at
 preview time, so a filing saved by someone else meanwhile is not overwritten.
 """
 
@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -80,6 +81,13 @@ def _filing_for_import(request, pk):
     return filing
 
 
+def _generic_import(filing):
+    # A filing on a generic-layout form template imports its own workbook, with
+    # its own preview (views.generic), never the Hunan one.
+    url = reverse("evaluations:filing_part", args=[filing.pk, "overview"])
+    return redirect(f"{url}#import")
+
+
 def _upload_page(request, filing, form=None, *, refusal="", problems=(), status=200):
     shown, more = problems_listed(list(problems))
     context = {
@@ -108,6 +116,8 @@ def _refused_upload(request, filing, form, error: WorkbookError):
 @require_GET
 def filing_workbook_download(request, pk):
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if filing.layout == "generic":
+        return redirect("evaluations:generic_export_xlsx", filing.pk)
     filename = f"{filing.department.name}-{filing.fiscal_year.year}.xlsx"
     return _xlsx_response(filing_workbook(filing=filing), filename)
 
@@ -115,6 +125,8 @@ def filing_workbook_download(request, pk):
 @require_http_methods(["GET", "POST"])
 def filing_workbook_upload(request, pk):
     filing = _filing_for_import(request, pk)
+    if filing.layout == "generic":
+        return _generic_import(filing)
     try:
         filing_check_importable(filing=filing)
     except FilingNotImportable as error:
@@ -147,6 +159,8 @@ def filing_workbook_upload(request, pk):
 @require_POST
 def filing_workbook_confirm(request, pk):
     filing = _filing_for_import(request, pk)
+    if filing.layout == "generic":
+        return _generic_import(filing)
     pending = request.session.get(_session_key(filing))
     if not pending or pending.get("token") != request.POST.get("token"):
         messages.error(request, "预览已失效（可能已在其他窗口上传了另一份工作簿），请重新上传。")

@@ -124,6 +124,91 @@ def test_unknown_template_or_version_is_refused_and_nothing_is_written(reference
     assert counts() == before
 
 
+HUNAN_2024 = "hunan-overall@2024"
+
+
+def hunan_2024_bytes() -> bytes:
+    """The Hunan forms as another version: a Hunan-layout template other than
+    the one /1 files are read as."""
+    raw = json.loads(shipped_template_bytes("hunan-overall@2023"))
+    raw["version"] = "2024"
+    return encoded(raw)
+
+
+def test_hunan_filing_exports_as_version_2_naming_its_template_and_reimports_unchanged():
+    filing = filing_import(document=document_from_bytes((DEMO / "beita-2023.json").read_bytes()))
+
+    exported = filing_export_json(filing=filing)
+    assert exported["format"] == "perfeval-filing/2"
+    assert exported["form_template"] == {"code": "hunan-overall", "version": "2023"}
+    assert list(exported)[:3] == ["format", "form_template", "fiscal_year"]
+    with CaptureQueriesContext(connection) as queries:
+        again = filing_import(document=document_from_bytes(encoded(exported)), replace=True)
+
+    assert writes(queries) == []
+    assert again.version == 1
+
+
+def test_hunan_filing_on_another_version_exports_and_stores_that_version():
+    raw = demo("beita-2023.json")
+    assigned(raw["department"]["jurisdiction"], HUNAN_2024, data=hunan_2024_bytes())
+    version_2 = {
+        **raw,
+        "format": "perfeval-filing/2",
+        "form_template": {"code": "hunan-overall", "version": "2024"},
+    }
+
+    filing = filing_import(document=document_from_json(version_2))
+
+    assert filing.form_template.identity == HUNAN_2024
+    assert filing.layout == "hunan"
+    reference = {"code": "hunan-overall", "version": "2024"}
+    assert filing.revisions.get().document["form_template"] == reference
+    assert filing_export_json(filing=filing)["form_template"] == reference
+
+
+@pytest.mark.parametrize("fmt", ["perfeval-filing/1", "perfeval-filing/2"])
+def test_hunan_file_of_another_version_than_the_filings_is_refused_writing_nothing(fmt):
+    raw = demo("beita-2023.json")
+    assigned(raw["department"]["jurisdiction"], HUNAN_2024, data=hunan_2024_bytes())
+    filing = filing_import(
+        document=document_from_json(
+            {
+                **raw,
+                "format": "perfeval-filing/2",
+                "form_template": {"code": "hunan-overall", "version": "2024"},
+            }
+        )
+    )
+    other = {**raw, "format": fmt}
+    if fmt == "perfeval-filing/2":
+        other["form_template"] = {"code": "hunan-overall", "version": "2023"}
+    other["report"] = {**raw["report"], "other": "改过的说明。"}
+    before = counts()
+
+    with pytest.raises(DocumentError) as caught:
+        filing_import(document=document_from_json(other), replace=True)
+
+    assert caught.value.path == "form_template"
+    assert "使用表式 hunan-overall@2024，文件为 hunan-overall@2023" in caught.value.message
+    assert counts() == before
+    filing.refresh_from_db()
+    assert filing.version == 1
+
+
+def test_new_hunan_filing_of_a_year_on_another_hunan_version_is_refused():
+    raw = demo("beita-2023.json")
+    assigned(raw["department"]["jurisdiction"], HUNAN_2024, data=hunan_2024_bytes())
+    before = counts()
+
+    with pytest.raises(DocumentError) as caught:
+        filing_import(document=document_from_json(raw))
+
+    assert caught.value.path == "form_template"
+    assert "文件为 hunan-overall@2023" in caught.value.message
+    assert counts() == before
+
+
 def test_version_2_without_form_template_is_refused():
     raw = demo("zengdu-2023.json")
     del raw["form_template"]

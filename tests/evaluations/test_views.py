@@ -777,7 +777,8 @@ def test_download_gives_the_filing_as_utf8_json(client, filing):
         body = response.content.decode("utf-8")
         assert filing.department.name in body  # not \\u-escaped
         data = json.loads(body)
-        assert data["format"] == "perfeval-filing/1"
+        assert data["format"] == "perfeval-filing/2"
+        assert data["form_template"] == {"code": "hunan-overall", "version": "2023"}
         assert "computed" in data
 
 

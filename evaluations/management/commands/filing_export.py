@@ -16,7 +16,7 @@ FORMATS = ("json", "xlsx", "pdf")
 
 class Command(BaseCommand):
     help = (
-        "导出一个部门某年度的自评：perfeval-filing/1 JSON、Excel 工作簿（xlsx）"
+        "导出一个部门某年度的自评：perfeval-filing/2 JSON、Excel 工作簿（xlsx）"
         "或 PDF 报告（pdf）；xlsx 和 pdf 需用 -o 指定文件。"
     )
 

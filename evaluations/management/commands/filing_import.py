@@ -19,7 +19,7 @@ class Command(BaseCommand):
     # Run at the server by an administrator, who may create what a file needs;
     # the web import (reviewers) never creates them (filing_import's actor).
     help = (
-        "从 perfeval-filing/1 JSON 文件导入一份部门整体支出绩效自评（草稿）。"
+        "从 perfeval-filing/2（或旧版 /1）JSON 文件导入一份部门整体支出绩效自评（草稿）。"
         "由系统管理员在服务器上运行：文件中的行政区划、预算部门或年度不存在时会新建"
         "（新年度为开放填报、使用默认评分模板）；网页导入则不会新建。"
     )

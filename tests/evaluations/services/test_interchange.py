@@ -40,6 +40,7 @@ def example(name="beita-2023.json"):
 def minimal(**extra):
     return {
         "format": FORMAT,
+        "form_template": {"code": "hunan-overall", "version": "2023"},
         "fiscal_year": 2023,
         "department": {"name": "测试部门", "jurisdiction": "测试区"},
         **extra,
@@ -81,11 +82,34 @@ def test_exported_keys_follow_the_spec_order():
 
     exported = document_to_dict(document=document_from_json(raw))
 
-    assert list(exported) == list(raw)
+    # The /1 example's keys, with the form template named after the format.
+    assert list(exported) == ["format", "form_template", *list(raw)[1:]]
     assert list(exported["funds"]) == list(raw["funds"])
     assert list(exported["projects"][0]) == list(raw["projects"][0])
     assert list(exported["indicators"][0]) == list(raw["indicators"][0])
     assert list(exported["basic_data"]["rows"]) == list(raw["basic_data"]["rows"])
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_a_version_1_example_exports_as_version_2_naming_the_hunan_template(name):
+    raw = example(name)
+
+    exported = document_to_dict(document=document_from_json(raw))
+
+    assert raw["format"] == "perfeval-filing/1"
+    assert exported["format"] == FORMAT == "perfeval-filing/2"
+    assert exported["form_template"] == {"code": "hunan-overall", "version": "2023"}
+    assert document_from_json(json.loads(json.dumps(exported))) == document_from_json(raw)
+
+
+def test_an_unknown_format_names_both_formats_read():
+    raw = minimal(format="perfeval-filing/3")
+    del raw["form_template"]
+
+    error = error_of(raw)
+
+    assert error.path == "format"
+    assert "“perfeval-filing/2”（或旧版 “perfeval-filing/1”）" in error.message
 
 
 def test_amounts_export_as_two_place_strings_and_empty_as_null():

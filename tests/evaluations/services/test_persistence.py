@@ -22,6 +22,7 @@ from evaluations.models import (
     ProjectItem,
     ScoringTemplate,
 )
+from evaluations.services.changes import document_changes
 from evaluations.services.interchange import document_to_dict
 from evaluations.services.persistence import (
     FilingNotEditable,
@@ -273,6 +274,28 @@ def test_a_new_filing_is_version_one_with_its_revision():
     assert revision.actor_name == "系统"
     assert revision.document == document_to_dict(document=filing_document(filing=filing))
     assert filing.basic_rows.count() == 13
+
+
+def test_a_revision_stored_as_version_1_and_the_next_as_version_2_show_no_change():
+    filing = import_example("beita-2023")
+    revision = filing.revisions.get()
+    assert revision.document["format"] == "perfeval-filing/2"
+    assert revision.document["form_template"] == {"code": "hunan-overall", "version": "2023"}
+    # A revision as migration 0011 stored it: the /1 form, naming no template.
+    stored_as_1 = {
+        key: value
+        for key, value in revision.document.items()
+        if key not in {"format", "form_template"}
+    }
+    stored_as_1 = {"format": "perfeval-filing/1", **stored_as_1}
+
+    assert document_changes(before=stored_as_1, after=revision.document) == []
+    document = filing_document(filing=filing)
+    edited = replace(
+        document, report=replace(document.report, other=f"{document.report.other}补充说明。")
+    )
+    changes = document_changes(before=stored_as_1, after=document_to_dict(document=edited))
+    assert [change.path for change in changes] == ["report.other"]
 
 
 def test_the_revision_of_an_import_holds_every_row_and_buildings_too():
