@@ -58,6 +58,11 @@ urlpatterns = [
     path("<int:pk>/form/preview/", generic.filing_preview, name="generic_preview"),
     path("<int:pk>/form/export.xlsx", generic.workbook_download, name="generic_export_xlsx"),
     path("<int:pk>/form/import/", generic.filing_upload, name="generic_import"),
+    path(
+        "<int:pk>/form/import/confirm/",
+        generic.filing_upload_confirm,
+        name="generic_import_confirm",
+    ),
     # Reviewer dashboard (views/dashboard.py)
     path("review/", dashboard.reviewer_dashboard, name="dashboard"),
     path("review/bulk-approve/", dashboard.bulk_approve, name="bulk_approve"),

@@ -126,7 +126,7 @@ DEFAULT_MAX_ROWS = 5000
 # before openpyxl builds an object per cell.
 MAX_COLUMNS = 26
 # Bounds on everything openpyxl expands into Python objects while loading,
-# checked on the raw zip before it does (`_check_container`). They come from
+# checked on the raw zip before it does (`workbook_check_container`). They come from
 # the forms: an export holds 4 sheets plus one 附件3 per project, each of a few
 # dozen rows × 11 columns (about 400 cells), ~30 merged header ranges covering
 # ~160 cells, 2 data validations, no conditional format, one defined name,
@@ -381,7 +381,8 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
 _COMPUTED_FILL = PatternFill("solid", fgColor="EDEDED")
-_LOCKED = Protection(locked=True)
+# Public: the generic workbook (services.generic_excel) locks its cells alike.
+LOCKED = Protection(locked=True)
 _UNLOCKED = Protection(locked=False)
 _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTER = Alignment(wrap_text=True, horizontal="center", vertical="center")
@@ -411,13 +412,13 @@ def workbook_from_document(*, document: FilingDocument, score: FilingScore) -> b
         f"{document.department.name} {document.fiscal_year}年度部门整体支出绩效自评"
     )
 
-    _write_profile(_SheetWriter(workbook.create_sheet(SHEET_PROFILE)), data)
-    _write_funds(_SheetWriter(workbook.create_sheet(SHEET_FUNDS)), data, score)
-    _write_basic(_SheetWriter(workbook.create_sheet(SHEET_BASIC)), data, score)
-    _write_score(_SheetWriter(workbook.create_sheet(SHEET_SCORE)), data, score)
+    _write_profile(SheetWriter(workbook.create_sheet(SHEET_PROFILE)), data)
+    _write_funds(SheetWriter(workbook.create_sheet(SHEET_FUNDS)), data, score)
+    _write_basic(SheetWriter(workbook.create_sheet(SHEET_BASIC)), data, score)
+    _write_score(SheetWriter(workbook.create_sheet(SHEET_SCORE)), data, score)
     for index, project in enumerate(data["projects"]):
         sheet = workbook.create_sheet(f"{PROJECT_SHEET_PREFIX}{index + 1}")
-        _write_project(_SheetWriter(sheet), data, project, score.projects[index])
+        _write_project(SheetWriter(sheet), data, project, score.projects[index])
 
     output = io.BytesIO()
     workbook.save(output)
@@ -481,9 +482,10 @@ def _template_for(fiscal_year, year):
     return known.default_template if known else ScoringTemplate()
 
 
-class _SheetWriter:
+class SheetWriter:
     """Writes cells with the workbook's styles: headers and labels locked,
-    inputs unlocked, computed values locked and grey."""
+    inputs unlocked, computed values locked and grey. Shared with
+    services.generic_excel, so both layouts look and protect alike."""
 
     def __init__(self, sheet: Worksheet):
         self.ws = sheet
@@ -510,7 +512,7 @@ class _SheetWriter:
         font=None,
         fill=None,
         alignment=_WRAP,
-        protection=_LOCKED,
+        protection=LOCKED,
         number_format=None,
         border=True,
     ):
@@ -954,7 +956,7 @@ def workbook_check_size(*, size: int) -> None:
         )
 
 
-def _check_container(data: bytes) -> None:
+def workbook_check_container(data: bytes) -> None:
     """Refuse files that are not a plain .xlsx, or that would make openpyxl
     build more objects than any real filing needs, before any XML is parsed.
 
@@ -1024,12 +1026,12 @@ def _check_entries(entries):
     for entry in entries:
         if entry.flag_bits & 0x1:
             raise WorkbookError(
-                f"工作簿部件 {_short(entry.filename)} 已加密，无法读取。"
+                f"工作簿部件 {shortened(entry.filename)} 已加密，无法读取。"
                 "请在 Excel 中取消密码并另存为 .xlsx 后上传。"
             )
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise WorkbookError(
-                f"工作簿部件 {_short(entry.filename)} 使用了 Excel 不使用的压缩方式，"
+                f"工作簿部件 {shortened(entry.filename)} 使用了 Excel 不使用的压缩方式，"
                 "无法读取。请用 Excel 另存为 .xlsx 后上传。"
             )
 
@@ -1073,14 +1075,14 @@ _ZIP_ERRORS = (
 
 def _refuse_damaged(part):
     raise WorkbookError(
-        f"工作簿已损坏（部件 {_short(part)} 无法解压或校验不符），"
+        f"工作簿已损坏（部件 {shortened(part)} 无法解压或校验不符），"
         "请用 Excel 打开并重新保存为 .xlsx 后上传。"
     )
 
 
 def _refuse_part_size(part, size):
     raise WorkbookError(
-        f"工作簿部件 {_short(part)} 解压后达 {_megabytes(size)}，"
+        f"工作簿部件 {shortened(part)} 解压后达 {_megabytes(size)}，"
         f"超过上限 {_megabytes(MAX_PART_BYTES)}，拒绝读取。"
     )
 
@@ -1222,7 +1224,7 @@ def _scan_entry(archive, entry, counts, *, where, limit):
 
 
 def _check_counts(counts: _PartCounts, where: str, *, finished: bool) -> None:
-    """Refuse a part holding more of anything than `_check_container` allows;
+    """Refuse a part holding more of anything than `workbook_check_container` allows;
     before the part is `finished` the counts are only lower bounds."""
     if counts.sheet:
         _check_sheet_counts(counts, where, finished)
@@ -1358,7 +1360,7 @@ class _Package:
             return "工作簿"
         if part in self.sheets:
             return f"工作表“{self.sheets[part]}”"
-        return f"工作簿部件 {_short(part)} "
+        return f"工作簿部件 {shortened(part)} "
 
     def check(self, sheets: dict[str, _PartCounts], others: _PartCounts) -> None:
         """Bounds over the whole workbook: openpyxl reads a part once for each
@@ -1382,7 +1384,10 @@ class _Package:
             )
 
 
-def _load(data):
+def workbook_load(data):
+    """The openpyxl workbook of `data`, which workbook_check_container has
+    accepted. Raises WorkbookError (one Chinese sentence) for unsafe XML or a
+    damaged file."""
     try:
         with warnings.catch_warnings():
             # openpyxl warns about extensions it drops (e.g. LibreOffice's data
@@ -1411,28 +1416,32 @@ def _load(data):
 _NUMBER_TEXT = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
-def _norm(value):
+def normalized_text(value):
+    """A cell's text without any whitespace, for comparing labels."""
     return "" if value is None else re.sub(r"\s+", "", str(value))
 
 
-def _short(value):
+def shortened(value):
+    """A cell's text cut to 30 characters, for quoting it in a message."""
     text = str(value)
     return text if len(text) <= 30 else text[:30] + "…"
 
 
 @dataclass
-class _Where:
+class CellAddress:
+    """Where a document path was read from: sheet name and cell (e.g. "A1")."""
+
     sheet: str
     cell: str
 
 
-class _SheetReader:
+class SheetReader:
     """Reads one worksheet against the layout. A moved header or a missing
     fixed row raises a WorkbookError at once (the cells after it cannot be
     located); a bad value is added to `problems` and read as empty, so one
     upload lists every bad cell."""
 
-    def __init__(self, sheet: Worksheet, where: dict[str, _Where], problems: list):
+    def __init__(self, sheet: Worksheet, where: dict[str, CellAddress], problems: list):
         self.ws = sheet
         self.name = sheet.title
         self.where = where
@@ -1452,8 +1461,8 @@ class _SheetReader:
 
     def expect(self, coord, expected):
         actual = self.value(coord)
-        if _norm(actual) != _norm(expected):
-            shown = f"“{_short(actual)}”" if _norm(actual) else "空"
+        if normalized_text(actual) != normalized_text(expected):
+            shown = f"“{shortened(actual)}”" if normalized_text(actual) else "空"
             self.fail(
                 coord,
                 f"应为“{expected}”，实际为{shown}。表格结构与导出时不一致"
@@ -1487,7 +1496,7 @@ class _SheetReader:
         text cell are read as they are shown."""
         cell = self._cell(coord, label, "文字")
         if path is not None:
-            self.where[path] = _Where(self.name, coord)
+            self.where[path] = CellAddress(self.name, coord)
         value = cell.value if cell is not None else None
         if value is None:
             return ""
@@ -1502,13 +1511,13 @@ class _SheetReader:
         if isinstance(value, timedelta):
             return str(value)
         if isinstance(value, int | float | Decimal):
-            number = _to_decimal(value)
+            number = cell_decimal(value)
             if number is None:
                 self.problem(coord, f"{label}不是有效的数值。")
                 return ""
             if "%" in (cell.number_format or ""):
-                return _plain(number * 100) + "%"
-            return _plain(number)
+                return plain_number(number * 100) + "%"
+            return plain_number(number)
         self.problem(coord, f"{label}无法识别，请改为文字。")
         return ""
 
@@ -1519,10 +1528,10 @@ class _SheetReader:
         if number is None:
             return None
         if number != quantize(number):
-            self.problem(coord, f"{label}最多两位小数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}最多两位小数，实际为 {plain_number(number)}。")
             return None
         if number < 0 and not allow_negative:
-            self.problem(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}不能为负数，实际为 {plain_number(number)}。")
             return None
         return str(quantize(number))
 
@@ -1532,17 +1541,17 @@ class _SheetReader:
         if number is None:
             return None
         if number != number.to_integral_value():
-            self.problem(coord, f"{label}应为整数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}应为整数，实际为 {plain_number(number)}。")
             return None
         if number < 0:
-            self.problem(coord, f"{label}不能为负数，实际为 {_plain(number)}。")
+            self.problem(coord, f"{label}不能为负数，实际为 {plain_number(number)}。")
             return None
         return int(number)
 
     def _number(self, coord, label, path):
         """The cell's number, or None when it is empty or bad (a problem noted)."""
         cell = self._cell(coord, label, "数值")
-        self.where[path] = _Where(self.name, coord)
+        self.where[path] = CellAddress(self.name, coord)
         value = cell.value if cell is not None else None
         if value is None:
             return None
@@ -1558,9 +1567,9 @@ class _SheetReader:
             if _NUMBER_TEXT.fullmatch(text):
                 number = Decimal(text)
             else:
-                self.problem(coord, f"{label}不是数字：“{_short(value)}”。")
+                self.problem(coord, f"{label}不是数字：“{shortened(value)}”。")
         elif isinstance(value, int | float | Decimal):
-            number = _to_decimal(value)
+            number = cell_decimal(value)
             if number is None:
                 self.problem(coord, f"{label}不是有效的数值。")
         else:
@@ -1568,13 +1577,13 @@ class _SheetReader:
         if number is None:
             return None
         if abs(number) >= MAX_AMOUNT:
-            self.problem(coord, f"{label}数值过大：{_short(value)}。")
+            self.problem(coord, f"{label}数值过大：{shortened(value)}。")
             return None
         # "-0" would read back as "-0.00".
         return abs(number) if number == 0 else number
 
 
-def _to_decimal(value):
+def cell_decimal(value):
     """The exact decimal a cell holds: openpyxl returns floats, whose shortest
     repr is the text stored in the file (so 1007.3 stays 1007.3)."""
     if isinstance(value, float):
@@ -1587,7 +1596,7 @@ def _to_decimal(value):
         return None
 
 
-def _plain(number: Decimal) -> str:
+def plain_number(number: Decimal) -> str:
     """A decimal as people write it: no exponent, no trailing zeros."""
     text = format(number.normalize(), "f")
     return "0" if text in ("-0", "0") else text
@@ -1628,13 +1637,13 @@ def document_from_workbook(
     if not check_openpyxl_uses_defusedxml():
         raise WorkbookError("服务器未启用安全的 XML 解析（defusedxml），暂不能导入工作簿。")
     data = bytes(data)
-    _check_container(data)
-    workbook = _load(data)
+    workbook_check_container(data)
+    workbook = workbook_load(data)
 
     layout = workbook.defined_names.get(LAYOUT_NAME)
     if layout is not None and layout.attr_text.strip('"') != LAYOUT_VERSION:
         raise WorkbookError(
-            f"工作簿版本为 {_short(layout.attr_text)}，本系统读取 {LAYOUT_VERSION}，"
+            f"工作簿版本为 {shortened(layout.attr_text)}，本系统读取 {LAYOUT_VERSION}，"
             "请重新下载模板填写。"
         )
     for name in REQUIRED_SHEETS:
@@ -1645,7 +1654,7 @@ def document_from_workbook(
         if not isinstance(workbook[name], Worksheet):
             raise WorkbookError("应为普通工作表。", name)
 
-    where: dict[str, _Where] = {}
+    where: dict[str, CellAddress] = {}
     problems: list[WorkbookProblem] = []
     raw = {
         "format": "perfeval-filing/1",
@@ -1653,18 +1662,18 @@ def document_from_workbook(
         "department": {"name": department_name, "jurisdiction": jurisdiction_name},
     }
     _read_profile(
-        _SheetReader(workbook[SHEET_PROFILE], where, problems),
+        SheetReader(workbook[SHEET_PROFILE], where, problems),
         raw,
         department_name=department_name,
         jurisdiction_name=jurisdiction_name,
         year=year,
     )
-    _read_funds(_SheetReader(workbook[SHEET_FUNDS], where, problems), raw)
-    _read_basic(_SheetReader(workbook[SHEET_BASIC], where, problems), raw, year)
-    _read_score(_SheetReader(workbook[SHEET_SCORE], where, problems), raw)
+    _read_funds(SheetReader(workbook[SHEET_FUNDS], where, problems), raw)
+    _read_basic(SheetReader(workbook[SHEET_BASIC], where, problems), raw, year)
+    _read_score(SheetReader(workbook[SHEET_SCORE], where, problems), raw)
     raw["projects"] = []
     for sheet in _project_sheets(workbook):
-        reader = _SheetReader(sheet, where, problems)
+        reader = SheetReader(sheet, where, problems)
         project = _read_project(reader, f"projects[{len(raw['projects'])}]")
         if project is not None:
             raw["projects"].append(project)
@@ -1676,18 +1685,21 @@ def document_from_workbook(
         # of that emptiness (e.g. 缺少一级指标) would name the same cell twice.
         refused = {(problem.sheet, problem.cell) for problem in problems}
         for problem in error.problems:
-            place = _place(where, problem.path)
+            place = cell_of_path(where, problem.path)
             found = WorkbookProblem(problem.message, *((place.sheet, place.cell) if place else ()))
             if (found.sheet, found.cell) not in refused or found.sheet is None:
                 problems.append(found)
     if problems:
         order = {name: index for index, name in enumerate(workbook.sheetnames)}
-        raise WorkbookError.of(sorted(problems, key=lambda problem: _reading_order(problem, order)))
+        raise WorkbookError.of(
+            sorted(problems, key=lambda problem: problem_reading_order(problem, order))
+        )
     return document
 
 
-def _reading_order(problem, sheet_order):
-    """Whole-file problems first, then by sheet, row and column."""
+def problem_reading_order(problem, sheet_order):
+    """Sort key of a WorkbookProblem: whole-file problems first, then by
+    sheet (its index in `sheet_order`), row and column."""
     if problem.sheet is None:
         return (-1, 0, 0)
     row, column = 0, 0
@@ -1697,8 +1709,9 @@ def _reading_order(problem, sheet_order):
     return (sheet_order.get(problem.sheet, len(sheet_order)), row, column)
 
 
-def _place(where, path):
-    """The cell of a document path, or of its nearest parent that has one."""
+def cell_of_path(where, path):
+    """The CellAddress of a document path in `where`, or of its nearest parent
+    that has one; None when none has."""
     while path:
         if path in where:
             return where[path]
@@ -1749,10 +1762,10 @@ def _read_profile(r, raw, *, department_name, jurisdiction_name, year):
         if kind == _INFO:
             if path in expected:
                 found = r.value(coord)
-                if _norm(found) != _norm(expected[path]):
+                if normalized_text(found) != normalized_text(expected[path]):
                     r.fail(
                         coord,
-                        f"工作簿的{label}为“{_short(found or '')}”，与要导入的"
+                        f"工作簿的{label}为“{shortened(found or '')}”，与要导入的"
                         f"“{department_name} {year}年度”不符，请下载本部门本年度的模板。",
                     )
             elif path == "department.code":
@@ -1864,10 +1877,10 @@ def _read_basic_row(r, row, key, headers):
 def _find_rows(r, start, labels, column="A"):
     """The first row from `start` where `labels` stand in consecutive rows of
     `column` (two labels in a row cannot be mistaken for a typed name)."""
-    wanted = [_norm(label) for label in labels]
+    wanted = [normalized_text(label) for label in labels]
     for row in range(start, r.ws.max_row + 1):
         if all(
-            _norm(r.value(f"{column}{row + offset}")) == label
+            normalized_text(r.value(f"{column}{row + offset}")) == label
             for offset, label in enumerate(wanted)
         ):
             return row
@@ -1957,7 +1970,7 @@ def _expect_indicator_headers(r, header_row):
 
 
 def _table_at(r, path, coord):
-    r.where[path] = _Where(r.name, coord)
+    r.where[path] = CellAddress(r.name, coord)
 
 
 def _read_indicators(r, header_row, path):
@@ -1966,7 +1979,7 @@ def _read_indicators(r, header_row, path):
     inputs = [column for column, _, key in _INDICATOR_COLUMNS if key and key != "applicable"]
     indicators = []
     for row in range(header_row + 1, total):
-        applicable_text = _norm(r.value(f"J{row}"))
+        applicable_text = normalized_text(r.value(f"J{row}"))
         if all(r.is_blank(f"{column}{row}") for column in inputs) and applicable_text in (
             "",
             APPLICABLE,
@@ -1984,7 +1997,7 @@ def _read_indicators(r, header_row, path):
         if applicable not in ("", APPLICABLE, NOT_APPLICABLE):
             r.problem(
                 f"J{row}",
-                f"是否适用应为“{APPLICABLE}”或“{NOT_APPLICABLE}”，实际为“{_short(applicable)}”。",
+                f"是否适用应为“{APPLICABLE}”或“{NOT_APPLICABLE}”，实际为“{shortened(applicable)}”。",
             )
         indicator["applicable"] = applicable != NOT_APPLICABLE
         if not indicator["applicable"]:

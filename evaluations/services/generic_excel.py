@@ -52,27 +52,27 @@ from evaluations.core.generic import (
 from evaluations.core.template import LABEL_CELL, FormTemplate, number_text
 
 from .excel import (
-    _LOCKED,
     AMOUNT_FORMAT,
     COUNT_FORMAT,
     LAYOUT_NAME,
     LAYOUT_VERSION,
+    LOCKED,
     TEXT_FORMAT,
+    CellAddress,
+    SheetReader,
+    SheetWriter,
     WorkbookError,
     WorkbookProblem,
-    _check_container,
-    _load,
-    _norm,
-    _place,
-    _reading_order,
-    _SheetReader,
-    _SheetWriter,
-    _short,
-    _to_decimal,
-    _Where,
+    cell_decimal,
+    cell_of_path,
     check_openpyxl_uses_defusedxml,
+    normalized_text,
+    plain_number,
+    problem_reading_order,
+    shortened,
+    workbook_check_container,
+    workbook_load,
 )
-from .excel import _plain as plain_number
 from .generic_render import (
     EXAMPLE_MAXIMA_NOTE,
     NOT_APPLICABLE,
@@ -153,28 +153,28 @@ def _workbook(template, document, score, *, blank: bool) -> bytes:
     )
     workbook.properties.creator = "perfeval"
     workbook.properties.title = f"{template.title}（{template.identity}）"
-    _write_info(_SheetWriter(workbook.create_sheet(INFO_SHEET)), template, document, blank)
+    _write_info(SheetWriter(workbook.create_sheet(INFO_SHEET)), template, document, blank)
     views = document_views(template, document, score, free_lines=SPARE_FREE_LINES, blank=blank)
     summed = [i for i, view in enumerate(views) if view.table.key in template.scoring.sum_tables]
     closing = summed[-1] if summed else len(views) - 1
     for index, (view, name) in enumerate(zip(views, sheet_names(template), strict=True)):
-        writer = _SheetWriter(workbook.create_sheet(name))
+        writer = SheetWriter(workbook.create_sheet(name))
         _write_table(writer, template, view, score if index == closing else None, blank)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
 
 
-def _key(w: _SheetWriter, row: int, key: str) -> None:
+def _key(w: SheetWriter, row: int, key: str) -> None:
     w._put(f"{KEY_COLUMN}{row}", key, border=False)
 
 
-def _hide_keys(w: _SheetWriter) -> None:
+def _hide_keys(w: SheetWriter) -> None:
     w.ws.column_dimensions[KEY_COLUMN].hidden = True
     w.ws.column_dimensions[KEY_COLUMN].width = 14
 
 
-def _value(w: _SheetWriter, coord: str, kind: str, value, *, editable: bool) -> None:
+def _value(w: SheetWriter, coord: str, kind: str, value, *, editable: bool) -> None:
     """A typed value: numbers as numeric cells, everything else as text."""
     if kind in _NUMBER_FORMATS or kind == "integer":
         number_format = _NUMBER_FORMATS.get(kind, COUNT_FORMAT)
@@ -191,7 +191,7 @@ def _value(w: _SheetWriter, coord: str, kind: str, value, *, editable: bool) -> 
         w.label(coord, text)
 
 
-def _write_info(w: _SheetWriter, template: FormTemplate, document: GenericDocument, blank: bool):
+def _write_info(w: SheetWriter, template: FormTemplate, document: GenericDocument, blank: bool):
     _hide_keys(w)
     w.widths(B=26, C=90)
     year = f"{document.fiscal_year}年度" if document.fiscal_year else ""
@@ -269,7 +269,7 @@ def _write_info(w: _SheetWriter, template: FormTemplate, document: GenericDocume
     w.ws.print_title_rows = "2:2"
 
 
-def _choices(w: _SheetWriter, coord: str, choices) -> None:
+def _choices(w: SheetWriter, coord: str, choices) -> None:
     formula = '"' + ",".join(choices) + '"'
     if len(formula) > 257:  # Excel's limit on a literal list
         return
@@ -304,7 +304,7 @@ def _width(column: ColumnView) -> float:
     return 22
 
 
-def _write_table(w: _SheetWriter, template, view: TableView, score, blank: bool) -> None:
+def _write_table(w: SheetWriter, template, view: TableView, score, blank: bool) -> None:
     ws = w.ws
     _hide_keys(w)
     letters = _letters(view)
@@ -348,7 +348,7 @@ def _write_table(w: _SheetWriter, template, view: TableView, score, blank: bool)
     ws.page_setup.orientation = "landscape"
 
 
-def _write_line(w: _SheetWriter, view: TableView, letters, row: int, line: LineView) -> None:
+def _write_line(w: SheetWriter, view: TableView, letters, row: int, line: LineView) -> None:
     _key(w, row, f"free:{line.key}" if line.is_free else f"row:{line.key}")
     longest = ""
     for letter, column, cell in zip(letters, view.columns, line.cells, strict=False):
@@ -359,7 +359,7 @@ def _write_line(w: _SheetWriter, view: TableView, letters, row: int, line: LineV
             if column.is_number and cell.text:
                 w.shown(
                     coord,
-                    _to_decimal(cell.text),
+                    cell_decimal(cell.text),
                     number_format=_NUMBER_FORMATS.get(column.type, COUNT_FORMAT),
                 )
             else:
@@ -373,7 +373,7 @@ def _write_line(w: _SheetWriter, view: TableView, letters, row: int, line: LineV
             _value(w, coord, column.type, cell.value, editable=editable)
             if not officer:
                 # A reviewer's column: shown, locked for the officer.
-                w.ws[coord].protection = _LOCKED
+                w.ws[coord].protection = LOCKED
         longest = max(longest, cell.text, key=len)
     if view.not_applicable:
         applicable, reason = letters[-2], letters[-1]
@@ -393,9 +393,7 @@ def _write_line(w: _SheetWriter, view: TableView, letters, row: int, line: LineV
     w.fit(row, longest, 22)
 
 
-def _write_figures_line(
-    w: _SheetWriter, view: TableView, letters, row: int, line: LineView
-) -> None:
+def _write_figures_line(w: SheetWriter, view: TableView, letters, row: int, line: LineView) -> None:
     """A heading or 小计: the title across the columns before the first
     figure, the figures locked and grey."""
     _key(w, row, f"#{line.kind}")
@@ -408,10 +406,10 @@ def _write_figures_line(
     for position in range(first, len(letters)):
         column = view.columns[position] if position < len(view.columns) else None
         text = line.figures.get(column.key, "") if column is not None else ""
-        w.shown(f"{letters[position]}{row}", _to_decimal(text) if text else None)
+        w.shown(f"{letters[position]}{row}", cell_decimal(text) if text else None)
 
 
-def _merge_level_cells(w: _SheetWriter, view: TableView, letters) -> None:
+def _merge_level_cells(w: SheetWriter, view: TableView, letters) -> None:
     for position in range(len(view.columns)):
         for offset, line in enumerate(view.lines):
             if line.kind != "row":
@@ -423,7 +421,7 @@ def _merge_level_cells(w: _SheetWriter, view: TableView, letters) -> None:
                 w.ws.merge_cells(f"{letter}{row}:{letter}{row + cell.rowspan - 1}")
 
 
-def _applicable_list(w: _SheetWriter, letter: str, first: int, last: int) -> None:
+def _applicable_list(w: SheetWriter, letter: str, first: int, last: int) -> None:
     validation = DataValidation(
         type="list",
         formula1=f'"{APPLICABLE},{NOT_APPLICABLE}"',
@@ -438,7 +436,7 @@ def _applicable_list(w: _SheetWriter, letter: str, first: int, last: int) -> Non
 
 
 def _write_totals(
-    w: _SheetWriter, template, score: GenericScore, letters, row: int, blank: bool
+    w: SheetWriter, template, score: GenericScore, letters, row: int, blank: bool
 ) -> int:
     """The totals under the last summed table: label across, figure at the end."""
     if score.points == "none":
@@ -503,30 +501,30 @@ def generic_document_from_workbook(data: bytes, *, template: FormTemplate) -> Ge
     if not check_openpyxl_uses_defusedxml():
         raise WorkbookError("服务器未启用安全的 XML 解析（defusedxml），暂不能导入工作簿。")
     data = bytes(data)
-    _check_container(data)
-    workbook = _load(data)
+    workbook_check_container(data)
+    workbook = workbook_load(data)
     _check_layout(workbook, template)
-    where: dict[str, _Where] = {}
+    where: dict[str, CellAddress] = {}
     problems: list[WorkbookProblem] = []
     raw = {"format": FORMAT, "form_template": {"code": template.code, "version": template.version}}
-    _read_info(_SheetReader(workbook[INFO_SHEET], where, problems), raw, template)
+    _read_info(SheetReader(workbook[INFO_SHEET], where, problems), raw, template)
     raw["tables"] = {}
     for table_view, name in zip(_layout_views(template), sheet_names(template), strict=True):
         sheet = _sheet(workbook, name)
-        reader = _SheetReader(sheet, where, problems)
+        reader = SheetReader(sheet, where, problems)
         raw["tables"][table_view.table.key] = _read_table(reader, table_view)
     try:
         document = generic_document_from_json(raw, template)
     except DocumentError as error:
         refused = {(problem.sheet, problem.cell) for problem in problems}
         for problem in error.problems:
-            place = _place(where, problem.path)
+            place = cell_of_path(where, problem.path)
             found = WorkbookProblem(problem.message, *((place.sheet, place.cell) if place else ()))
             if found.sheet is None or (found.sheet, found.cell) not in refused:
                 problems.append(found)
     if problems:
         order = {name: index for index, name in enumerate(workbook.sheetnames)}
-        raise WorkbookError.of(sorted(problems, key=lambda p: _reading_order(p, order)))
+        raise WorkbookError.of(sorted(problems, key=lambda p: problem_reading_order(p, order)))
     return document
 
 
@@ -538,7 +536,7 @@ def _check_layout(workbook, template: FormTemplate) -> None:
             f"此工作簿属于表式 hunan-overall（湖南表式），不是 {template.identity}。"
         )
     if version != GENERIC_LAYOUT_VERSION:
-        shown = _short(version) if version else "未标明"
+        shown = shortened(version) if version else "未标明"
         raise WorkbookError(
             f"工作簿版本为 {shown}，本系统读取 {GENERIC_LAYOUT_VERSION}，请重新下载工作簿填写。"
         )
@@ -546,10 +544,10 @@ def _check_layout(workbook, template: FormTemplate) -> None:
     for row in range(HEADER_ROW, min(info.max_row, 20) + 1):
         if info[f"{KEY_COLUMN}{row}"].value == "#template":
             named = info[f"{_INFO_VALUE}{row}"].value
-            if _norm(named) != _norm(template.identity):
+            if normalized_text(named) != normalized_text(template.identity):
                 raise WorkbookError(
-                    f"此工作簿属于表式 {_short(named or '（未标明）')}，不是 {template.identity}，"
-                    "请下载本表式的工作簿填写。",
+                    f"此工作簿属于表式 {shortened(named or '（未标明）')}，"
+                    f"不是 {template.identity}，请下载本表式的工作簿填写。",
                     INFO_SHEET,
                     f"{_INFO_VALUE}{row}",
                 )
@@ -572,7 +570,7 @@ def _layout_views(template: FormTemplate) -> list[TableView]:
     return document_views(template, document, generic_score(document, template), free_lines=0)
 
 
-def _keys(r: _SheetReader):
+def _keys(r: SheetReader):
     """(row, name in column A) of every line that has a name."""
     for row in range(HEADER_ROW, r.ws.max_row + 1):
         key = r.value(f"{KEY_COLUMN}{row}")
@@ -580,12 +578,12 @@ def _keys(r: _SheetReader):
             yield row, key.strip()
 
 
-def _read_info(r: _SheetReader, raw: dict, template: FormTemplate) -> None:
+def _read_info(r: SheetReader, raw: dict, template: FormTemplate) -> None:
     fields = {f"header:{item.key}": item for item in template.header}
     narrative = {f"narrative:{section.key}": section for section in template.narrative}
     for row, key in _keys(r):
         coord = f"{_INFO_VALUE}{row}"
-        label = _norm(r.value(f"{_INFO_LABEL}{row}")) or key
+        label = normalized_text(r.value(f"{_INFO_LABEL}{row}")) or key
         if key.startswith("#"):
             continue
         if key in ("department:name", "department:jurisdiction", "department:code"):
@@ -611,13 +609,13 @@ def _read_info(r: _SheetReader, raw: dict, template: FormTemplate) -> None:
         else:
             r.problem(
                 f"{KEY_COLUMN}{row}",
-                f"无法识别的行“{_short(key)}”（请勿插入或改动行），请重新下载工作簿填写。",
+                f"无法识别的行“{shortened(key)}”（请勿插入或改动行），请重新下载工作簿填写。",
             )
     if raw.get("officer_total", {}).get("score") == "":
         raw["officer_total"]["score"] = None
 
 
-def _read_typed(r: _SheetReader, coord: str, label: str, path: str, kind: str):
+def _read_typed(r: SheetReader, coord: str, label: str, path: str, kind: str):
     """A cell as the JSON document would hold it: numbers as their text
     ("3.5"), text as typed, None when empty."""
     if kind in ("amount", "points", "percent", "integer"):
@@ -625,12 +623,12 @@ def _read_typed(r: _SheetReader, coord: str, label: str, path: str, kind: str):
     return r.text(coord, label, path) or None
 
 
-def _read_number(r: _SheetReader, coord: str, label: str, path: str, kind: str):
+def _read_number(r: SheetReader, coord: str, label: str, path: str, kind: str):
     """A number cell: its exact decimal as text (a percent typed with Excel's
     % format, stored as 0.95, reads "95"); a text is passed on as typed, for
     the document reader to accept ("95%") or name."""
     cell = r._cell(coord, label, "数值")
-    r.where[path] = _Where(r.name, coord)
+    r.where[path] = CellAddress(r.name, coord)
     value = cell.value if cell is not None else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -639,7 +637,7 @@ def _read_number(r: _SheetReader, coord: str, label: str, path: str, kind: str):
     if isinstance(value, bool) or not isinstance(value, int | float):
         r.problem(coord, f"{label}不是数字。")
         return None
-    number = _to_decimal(value)
+    number = cell_decimal(value)
     if number is None:
         r.problem(coord, f"{label}不是有效的数值。")
         return None
@@ -650,7 +648,7 @@ def _read_number(r: _SheetReader, coord: str, label: str, path: str, kind: str):
     return plain_number(number)
 
 
-def _read_table(r: _SheetReader, view: TableView) -> list[dict]:
+def _read_table(r: SheetReader, view: TableView) -> list[dict]:
     letters = _letters(view)
     headers = [column.label for column in view.columns]
     if view.not_applicable:
@@ -669,7 +667,7 @@ def _read_table(r: _SheetReader, view: TableView) -> list[dict]:
         if entry is None or (kind == "row" and name in seen):
             r.problem(
                 f"{KEY_COLUMN}{row}",
-                f"无法识别的行“{_short(key)}”（请勿插入、复制或改动行），请重新下载工作簿填写。",
+                f"无法识别的行“{shortened(key)}”（请勿插入、复制或改动行），请重新下载工作簿填写。",
             )
             continue
         seen.add(name)
@@ -681,7 +679,7 @@ def _read_table(r: _SheetReader, view: TableView) -> list[dict]:
     return rows
 
 
-def _read_line(r: _SheetReader, view: TableView, letters, row: int, entry, path: str):
+def _read_line(r: SheetReader, view: TableView, letters, row: int, entry, path: str):
     """One line as a `perfeval-filing/2` row; None for an empty free line."""
     item = {"cells": {}, "not_applicable": False, "reason": ""}
     if entry.row is not None:
@@ -707,13 +705,13 @@ def _read_line(r: _SheetReader, view: TableView, letters, row: int, entry, path:
     # Read on every line, so a 不适用 where the template allows none is named.
     if view.not_applicable:
         applicable, reason = f"{letters[-2]}{row}", f"{letters[-1]}{row}"
-        state = _norm(r.text(applicable, APPLICABLE_HEADER, f"{path}.not_applicable"))
+        state = normalized_text(r.text(applicable, APPLICABLE_HEADER, f"{path}.not_applicable"))
         if state == NOT_APPLICABLE:
             item["not_applicable"] = True
         elif state not in ("", APPLICABLE):
             r.problem(
                 applicable,
-                f"{APPLICABLE_HEADER}应为“{APPLICABLE}”或“{NOT_APPLICABLE}”，实际为“{_short(state)}”。",
+                f"{APPLICABLE_HEADER}应为“{APPLICABLE}”或“{NOT_APPLICABLE}”，实际为“{shortened(state)}”。",
             )
         item["reason"] = r.text(reason, REASON_HEADER, f"{path}.reason")
     if (

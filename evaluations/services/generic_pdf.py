@@ -31,7 +31,7 @@ from .generic_render import (
     rule_text,
     value_text,
 )
-from .pdf import STYLESHEET, _breakable, _chinese_date, _paragraphs, _write_pdf, static_url
+from .pdf import STYLESHEET, breakable_text, chinese_date, html_to_pdf, static_url, text_paragraphs
 
 REPORT_TEMPLATE = "evaluations/generic/report.html"
 # Header texts longer than this take a line of their own.
@@ -113,7 +113,7 @@ def _row_line(view: TableView, line: LineView) -> PrintedLine:
     for position, (column, cell) in enumerate(zip(columns, line.cells, strict=True)):
         if merge_from is not None and merge_from <= position <= merge_to:
             if position == merge_from:
-                reason = _breakable(line.reason.strip())
+                reason = breakable_text(line.reason.strip())
                 printed.cells.append(
                     PrintedCell(
                         text=f"{NOT_APPLICABLE}：{reason}" if reason else NOT_APPLICABLE,
@@ -125,7 +125,7 @@ def _row_line(view: TableView, line: LineView) -> PrintedLine:
         if cell.rowspan == 0:
             continue
         printed.cells.append(
-            PrintedCell(text=_breakable(cell.text), rowspan=cell.rowspan, css=_css(column))
+            PrintedCell(text=breakable_text(cell.text), rowspan=cell.rowspan, css=_css(column))
         )
     return printed
 
@@ -178,7 +178,7 @@ def _header_rows(template: FormTemplate, document: GenericDocument) -> list[list
     for item in template.header:
         text = value_text(document.header.get(item.key), item.type)
         label = f"{item.label}（{item.unit}）" if item.unit else item.label
-        cell = {"label": label, "text": _breakable(text)}
+        cell = {"label": label, "text": breakable_text(text)}
         if item.type == "text" and (item.max_length or 2000) > SHORT_TEXT:
             if pending:
                 rows.append(pending)
@@ -236,7 +236,9 @@ def _narrative(template: FormTemplate, document: GenericDocument) -> list[dict]:
     return [
         {
             "title": _section_title(section),
-            "paragraphs": [_breakable(p) for p in _paragraphs(document.narrative.get(section.key))],
+            "paragraphs": [
+                breakable_text(p) for p in text_paragraphs(document.narrative.get(section.key))
+            ],
             "required": section.required,
         }
         for section in template.narrative
@@ -251,7 +253,7 @@ def _contact(document: GenericDocument) -> dict:
     contact = document.contact
     return {
         "preparer": contact.preparer,
-        "date": _chinese_date(contact.date),
+        "date": chinese_date(contact.date),
         "phone": contact.phone,
         "head": contact.head,
     }
@@ -273,6 +275,7 @@ def _render(
     department_name: str,
     fiscal_year: int | None,
     blank: bool,
+    draft: bool = False,
     findings: list[Finding] | None = None,
 ) -> bytes:
     views = document_views(
@@ -294,6 +297,7 @@ def _render(
         "template": template,
         "department_name": department_name,
         "blank": blank,
+        "draft": draft,
         "header_rows": _header_rows(template, document),
         "tables": [
             _printed_table(view, totals if index == closing else None)
@@ -306,7 +310,7 @@ def _render(
         "findings": _findings(findings),
         "stylesheet_url": static_url(STYLESHEET),
     }
-    return _write_pdf(render_to_string(REPORT_TEMPLATE, context))
+    return html_to_pdf(render_to_string(REPORT_TEMPLATE, context))
 
 
 def blank_template_pdf(template: FormTemplate) -> bytes:
@@ -337,6 +341,7 @@ def generic_report_pdf(
     findings: list[Finding] | None = None,
     department_name: str,
     fiscal_year: int,
+    draft: bool,
 ) -> bytes:
     """The filed form of `document` as on paper: header block, the tables with
     their merged 一/二/三级 cells, 不适用 rows marked with their reason, group
@@ -345,9 +350,11 @@ def generic_report_pdf(
     "单位自评填报，未按行计分"), the narrative, 备注 and the signature line.
 
     `score` is `generic_score(document, template)`; `findings`, when given,
-    are listed at the end by their Chinese messages. Filing text is escaped.
-    Callers check that the user may see the filing. Raises ValueError for a
-    template of another layout."""
+    are listed at the end by their Chinese messages. A `draft` (any filing not
+    approved or published) carries the 草稿 watermark on every page, as the
+    Hunan report does; the render frozen at approval has none. Filing text is
+    escaped. Callers check that the user may see the filing. Raises ValueError
+    for a template of another layout."""
     _require_generic(template)
     return _render(
         template=template,
@@ -356,6 +363,7 @@ def generic_report_pdf(
         department_name=department_name,
         fiscal_year=fiscal_year,
         blank=False,
+        draft=draft,
         findings=findings,
     )
 

@@ -201,7 +201,11 @@ _LONG_RUN = re.compile(
 )
 
 
-def _breakable(text: str) -> str:
+def breakable_text(text: str) -> str:
+    """`text` with a zero-width space every BREAK_EVERY characters of a long
+    unbroken run (a URL, a number string), so WeasyPrint can wrap it in a
+    table cell without a slow line-breaking search. Shared with generic_pdf."""
+
     def split(match):
         run = match[0]
         return ZERO_WIDTH_SPACE.join(
@@ -212,7 +216,7 @@ def _breakable(text: str) -> str:
 
 
 def _breakable_copy(obj):
-    """A deep copy of a document (or any dataclass tree) with `_breakable` texts."""
+    """A deep copy of a document (or any dataclass tree) with `breakable_text` texts."""
     obj = copy.deepcopy(obj)
     _make_breakable(obj)
     return obj
@@ -222,7 +226,7 @@ def _make_breakable(obj):
     for item in dataclasses.fields(obj):
         value = getattr(obj, item.name)
         if isinstance(value, str):
-            setattr(obj, item.name, _breakable(value))
+            setattr(obj, item.name, breakable_text(value))
             continue
         if isinstance(value, dict):
             children = value.values()
@@ -259,7 +263,9 @@ def _count(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _chinese_date(value: date | str | None) -> str:
+def chinese_date(value: date | str | None) -> str:
+    """A date (or an ISO date text) as 2025年3月1日; "" for none, and a text
+    that is not an ISO date unchanged."""
     if not value:
         return ""
     if isinstance(value, str):
@@ -480,7 +486,7 @@ def _contact(document: FilingDocument) -> dict:
     contact = document.contact
     return {
         "preparer": contact.preparer,
-        "date": _chinese_date(contact.date),
+        "date": chinese_date(contact.date),
         "phone": contact.phone,
         "head": contact.head,
     }
@@ -518,7 +524,7 @@ def _budget_text(document: FilingDocument, score: FilingScore) -> str:
     return f"{document.fiscal_year}年度" + "，".join(clauses) + "。"
 
 
-def _paragraphs(text: str) -> list[str]:
+def text_paragraphs(text: str) -> list[str]:
     """Newlines separate paragraphs (docs/filing-format.md); blank lines are dropped."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -526,7 +532,7 @@ def _paragraphs(text: str) -> list[str]:
 def _part(title: str, text: str, *, required: bool = False, lead: str = "") -> dict:
     """One titled text of the narrative. `required` marks what validation demands
     (section_missing): an empty one reads 未填写, any other empty one 无."""
-    return {"title": title, "paragraphs": _paragraphs(text), "required": required, "lead": lead}
+    return {"title": title, "paragraphs": text_paragraphs(text), "required": required, "lead": lead}
 
 
 def _numbered(title: str, subsections: list[dict]) -> dict:
@@ -651,8 +657,8 @@ def report_html(
             "score": score,
             "figures": _score_figures(score),
             "sections": _sections(document, score),
-            "report_date": _chinese_date(document.contact.date) or _chinese_date(generated_on),
-            "generated_on": _chinese_date(generated_on),
+            "report_date": chinese_date(document.contact.date) or chinese_date(generated_on),
+            "generated_on": chinese_date(generated_on),
         }
     )
     return render_to_string(REPORT_TEMPLATE, context)
@@ -685,7 +691,9 @@ def _fewer_collections():
         gc.set_threshold(*previous)
 
 
-def _write_pdf(html: str) -> bytes:
+def html_to_pdf(html: str) -> bytes:
+    """The PDF of a report's HTML, laid out by WeasyPrint through SafeURLFetcher
+    (data: URLs and our static files only) with the system's fonts."""
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=SafeURLFetcher())
     with _fewer_collections():
         return document.write_pdf(font_config=_font_config())
@@ -709,7 +717,7 @@ def report_pdf(
         generated_on=timezone.localdate(),
         page_numbers=page_numbers,
     )
-    return _write_pdf(html)
+    return html_to_pdf(html)
 
 
 def filing_report_pdf(*, filing: Filing, page_numbers: str = PAGE_NUMBERS_CHINESE) -> bytes:
@@ -789,4 +797,4 @@ def blank_forms_pdf(
     )
     context = _forms_context(document, None, notes=False)
     context.update({"blank": True, "title": f"{year}年度部门整体支出绩效自评表（空白）"})
-    return _write_pdf(render_to_string(BLANK_FORMS_TEMPLATE, context))
+    return html_to_pdf(render_to_string(BLANK_FORMS_TEMPLATE, context))

@@ -155,6 +155,8 @@ def filing_render_pdf(*, filing: Filing) -> bytes:
             score=generic_score(document, template),
             department_name=filing.department.name,
             fiscal_year=filing.fiscal_year.year,
+            # As services.pdf.filing_report_pdf: 草稿 unless approved or published.
+            draft=filing.status not in FROZEN_STATUSES,
         )
     from evaluations.services.pdf import filing_report_pdf
 

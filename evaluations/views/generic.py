@@ -12,8 +12,13 @@ parses the request, calls one service and renders:
   generic_review.generic_review_scores_write;
 - the live preview scores and validates the posted page in memory
   (core.generic) and writes, locks and opens nothing;
-- the JSON and Excel downloads and uploads, and the PDF, are the other
-  services' (generic_persistence, generic_excel, reports).
+- the JSON and Excel downloads and the PDF are the other services'
+  (generic_persistence, generic_excel, reports);
+- an uploaded JSON file or workbook is first shown as a preview — every
+  changed field, the score before and after, the findings — and written
+  only when the officer confirms it, as views.excel does for Hunan
+  workbooks: the parsed document waits in the session with the version it
+  was compared with, so a filing saved meanwhile is not overwritten.
 
 Findings name rows by their place in the document (`tables.<key>[n]`); the
 page's forms list the rows in the same order (generic_forms), so each finding
@@ -21,13 +26,14 @@ links to the field it concerns.
 """
 
 import json
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,6 +45,7 @@ from evaluations import selectors
 from evaluations.core.generic import (
     DocumentError,
     GenericDocument,
+    GenericScore,
     generic_changes,
     generic_document_from_json,
     generic_document_to_json,
@@ -71,6 +78,7 @@ BAD_REQUEST = 400
 RENDERED_SALT = "evaluations.generic-page"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PART = "overview"
+UNCHANGED = "文件与当前填报相同，未做任何修改。"
 APPROVE = TRANSITIONS[(Filing.Status.SUBMITTED, Filing.Status.APPROVED)]
 # Which cell of a row a finding about the row concerns (the field to jump to).
 FINDING_ROLES = {
@@ -89,6 +97,15 @@ def filing_is_generic(filing: Filing) -> bool:
 
 def _template(filing: Filing) -> FormTemplate:
     return filing_form_template(filing).template()
+
+
+def _generic_filing_get(*, user, pk) -> Filing:
+    """The generic filing `pk` the user may see; Http404 for any other (a
+    Hunan filing has its own pages)."""
+    filing = selectors.filing_get_for_user(user=user, pk=pk)
+    if not filing_is_generic(filing):
+        raise Http404("该填报不使用通用表式，没有这个页面。")
+    return filing
 
 
 def page_editor(*, user, filing: Filing) -> str | None:
@@ -444,7 +461,7 @@ def filing_preview(request, pk):
     """The figures and findings the page would have if saved now, computed in
     memory from the posted page: nothing is written, locked or opened as a
     transaction, so a preview never changes the filing or its version."""
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    filing = _generic_filing_get(user=request.user, pk=pk)
     editor = page_editor(user=request.user, filing=filing)
     if editor is None:
         if not selectors.user_can_edit_filing(user=request.user, filing=filing):
@@ -551,14 +568,103 @@ def _check_same_filing(document: GenericDocument, filing: Filing) -> None:
         )
 
 
+@dataclass
+class UploadFigures:
+    """The score panel's figures of one side of an upload preview."""
+
+    score: GenericScore
+    complete: bool
+
+    @property
+    def grade_shown(self) -> str:
+        return self.score.grade if self.complete else "未完成"
+
+
+@dataclass
+class UploadPreview:
+    """What confirming an upload would change (core.generic.generic_changes,
+    labelled from the template), the figures before and after, and the
+    findings the filing would have."""
+
+    filename: str
+    version: int
+    changes: list
+    before: UploadFigures
+    after: UploadFigures
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+def _figures(document: GenericDocument, template: FormTemplate):
+    score = generic_score(document, template)
+    findings = generic_validate(document, template, score)
+    missing = generic_missing_parts(document, template, findings)
+    return UploadFigures(score=score, complete=not missing), findings
+
+
+def upload_preview(
+    *, filing: Filing, template: FormTemplate, document: GenericDocument, filename: str
+) -> UploadPreview:
+    """Compare an uploaded `document` with the saved filing, in memory:
+    nothing is written."""
+    before = generic_document_read(filing)
+    figures_before, _ = _figures(before, template)
+    figures_after, findings = _figures(document, template)
+    return UploadPreview(
+        filename=filename,
+        version=filing.version,
+        changes=generic_changes(before, document, template),
+        before=figures_before,
+        after=figures_after,
+        errors=[finding for finding in findings if finding.kind == "error"],
+        warnings=[finding for finding in findings if finding.kind != "error"],
+    )
+
+
+def _pending_key(filing: Filing) -> str:
+    # As views.excel keeps a Hunan workbook between preview and confirmation,
+    # under a key of its own: the two confirmations read different formats.
+    return f"perfeval.generic_import.{filing.pk}"
+
+
+def _officer_filing(request, pk) -> Filing:
+    """The generic filing `pk` for an import by its department's officer:
+    Http404 when the user does not see it or it is not generic,
+    PermissionDenied for anyone else (its status is `_not_importable`'s)."""
+    filing = _generic_filing_get(user=request.user, pk=pk)
+    if not selectors.user_can_edit_filing(user=request.user, filing=filing):
+        raise PermissionDenied("只有本部门的填报人可以导入填报。")
+    return filing
+
+
+def _not_importable(request, filing: Filing):
+    """The page with its refusal (409) when `filing` may not be imported into
+    now (it is neither a draft nor returned), else None; as the page's own
+    save answers."""
+    if filing.is_editable:
+        return None
+    messages.error(
+        request,
+        f"该填报当前状态为“{filing.get_status_display()}”，不能导入；"
+        "只有草稿或已退回的填报可以导入。",
+    )
+    page = GenericPageForms(template=_template(filing), document=_saved_json(filing))
+    return _render_page(request, filing, page, status=CONFLICT)
+
+
 @require_POST
 def filing_upload(request, pk):
-    """Replace the content of the filing by an uploaded perfeval-filing/2 JSON
-    file or Excel workbook of its template; refused with every problem listed,
-    nothing written."""
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
-    if page_editor(user=request.user, filing=filing) != OFFICER:
-        raise PermissionDenied("只有本部门的填报人可以在草稿或已退回时导入。")
+    """Show what an uploaded perfeval-filing/2 JSON file or Excel workbook of
+    the filing's template would change — every changed field, the score
+    before and after, the findings — and write nothing: the document waits in
+    the session, with the version it was compared with, until the officer
+    confirms (filing_upload_confirm). A file with problems is refused with
+    every problem listed; a file equal to the filing is said to change
+    nothing."""
+    filing = _officer_filing(request, pk)
+    refused = _not_importable(request, filing)
+    if refused is not None:
+        return refused
     upload = request.FILES.get("file")
     back = reverse("evaluations:filing_part", args=[filing.pk, PART])
     if upload is None:
@@ -580,21 +686,78 @@ def filing_upload(request, pk):
     try:
         document = _read_upload(upload, template, filing)
         _check_same_filing(document, filing)
-        before = generic_document_read(filing)
-        changes = generic_changes(before, document, template)
-        generic_document_write(
+    except DocumentError as error:
+        messages.error(request, _problems_html("导入失败，数据库未做任何改动：", error.problems))
+        return redirect(back)
+    preview = upload_preview(
+        filing=filing, template=template, document=document, filename=upload.name
+    )
+    request.session.pop(_pending_key(filing), None)
+    if not preview.changes:
+        messages.info(request, UNCHANGED)
+        return redirect(back)
+    token = uuid.uuid4().hex
+    request.session[_pending_key(filing)] = {
+        "token": token,
+        "version": preview.version,
+        "filename": upload.name,
+        "source": str(source),
+        "document": generic_document_to_json(document),
+    }
+    context = {
+        "filing": filing,
+        "form_template": template,
+        "preview": preview,
+        "token": token,
+        "back": back,
+    }
+    return render(request, "evaluations/generic/import_preview.html", context)
+
+
+@require_POST
+def filing_upload_confirm(request, pk):
+    """Write the upload previewed with this token, as the officer's new
+    version (generic_document_write), unless the filing changed since the
+    preview (refused, nothing written). A token is good for one attempt."""
+    filing = _officer_filing(request, pk)
+    refused = _not_importable(request, filing)
+    if refused is not None:
+        return refused
+    back = reverse("evaluations:filing_part", args=[filing.pk, PART])
+    pending = request.session.get(_pending_key(filing))
+    if not pending or pending.get("token") != request.POST.get("token"):
+        messages.error(request, "预览已失效（可能已在其他窗口上传了另一份文件），请重新上传。")
+        return redirect(f"{back}#import")
+    del request.session[_pending_key(filing)]
+    template = _template(filing)
+    try:
+        document = generic_document_from_json(pending["document"], template)
+        result = generic_document_write(
             filing=filing,
             document=document,
             actor=request.user,
-            expected_version=parse_int(request.POST.get("version"), low=1),
-            source=source,
+            expected_version=pending["version"],
+            source=pending["source"],
         )
     except DocumentError as error:
+        # A stored preview this version's reader refuses (e.g. a new template version).
         messages.error(request, _problems_html("导入失败，数据库未做任何改动：", error.problems))
-    except (FilingNotEditable, StaleFiling) as error:
+    except FilingNotEditable as error:
         messages.error(request, str(error))
+    except StaleFiling:
+        messages.error(
+            request,
+            "未导入：预览之后该填报已被修改（可能是他人保存或在其他窗口导入），"
+            "数据库未做任何改动，请重新上传以查看最新的差异。",
+        )
     else:
-        messages.success(request, f"已导入“{upload.name}”：{len(changes)} 处修改。")
+        if result.changed:
+            messages.success(
+                request,
+                f"已导入“{pending['filename']}”，现为第 {result.filing.version} 版。",
+            )
+        else:
+            messages.info(request, UNCHANGED)
     return redirect(back)
 
 

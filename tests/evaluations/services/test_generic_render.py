@@ -1,5 +1,6 @@
 import io
 import json
+import re
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -114,13 +115,14 @@ def demo(name):
     return template, generic_document_from_json(raw, template)
 
 
-def pdf_text(data: bytes, tmp_path, *, layout=False) -> str:
+def pdf_text(data: bytes, tmp_path, *, layout=False, raw=False) -> str:
     """The PDF's text without whitespace (pdftotext breaks lines where the PDF
     does). `layout` keeps a table's line together (a label and its figure),
     without it each cell's wrapped text stays together."""
     path = tmp_path / "out.pdf"
     path.write_bytes(data)
-    options = ["-layout"] if layout else []
+    # -raw keeps content order: the rotated 草稿 watermark's two glyphs together.
+    options = ["-layout"] if layout else ["-raw"] if raw else []
     result = subprocess.run(
         ["pdftotext", *options, "-enc", "UTF-8", str(path), "-"],
         check=True,
@@ -130,7 +132,7 @@ def pdf_text(data: bytes, tmp_path, *, layout=False) -> str:
     return "".join(result.stdout.split())
 
 
-def report(template, document, **kwargs):
+def report(template, document, *, draft=False, **kwargs):
     score = generic_score(document, template)
     return generic_report_pdf(
         template=template,
@@ -138,6 +140,7 @@ def report(template, document, **kwargs):
         score=score,
         department_name=document.department.name,
         fiscal_year=document.fiscal_year,
+        draft=draft,
         **kwargs,
     )
 
@@ -243,6 +246,17 @@ def test_hubei_report_shows_the_officers_total_as_not_traced_to_rows(tmp_path):
     assert "770.84" in text and "偏差大或目标未完成原因分析" in text
     assert findings and all(finding.message in text for finding in findings)
     assert not any(finding.code in text for finding in findings)
+
+
+def test_a_draft_report_carries_the_draft_watermark_on_every_page(tmp_path):
+    template, document = demo("hebei-demo-2023")
+
+    draft = pdf_text(report(template, document, draft=True), tmp_path, raw=True)
+    final = pdf_text(report(template, document, draft=False), tmp_path, raw=True)
+
+    pages = len(re.findall(r"第\d+页共\d+页", draft))
+    assert pages > 1 and draft.count("草稿") == pages
+    assert "草稿" not in final and "换算得分" in final
 
 
 def test_report_text_is_printed_not_interpreted(tmp_path):
