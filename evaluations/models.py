@@ -136,6 +136,13 @@ class FiscalYear(models.Model):
 GRADE_INCOMPLETE = "未完成"
 
 
+class FormLayout(models.TextChoices):
+    """How a form template's filings are shown, stored and printed."""
+
+    GENERIC = "generic", _("按模板通用渲染")
+    HUNAN = "hunan", _("湖南表式（专用页面）")
+
+
 class Filing(models.Model):
     """部门整体支出绩效自评: one per department and fiscal year.
 
@@ -232,6 +239,16 @@ class Filing(models.Model):
     # perfeval-filing/2 document writes them; the contact lines use the
     # columns above (preparer, phone, filled_on, head). Empty for Hunan filings.
     values = models.JSONField(_("表式填报内容"), default=dict, blank=True, editable=False)
+    # The layout of form_template, copied when the filing is made (a filing
+    # never changes template): every page asks for it, and reading it here
+    # costs no query and no decoding of the template's content.
+    layout = models.CharField(
+        _("版式"),
+        max_length=20,
+        choices=FormLayout.choices,
+        default=FormLayout.HUNAN,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-fiscal_year__year", "department__name"]
@@ -246,6 +263,11 @@ class Filing(models.Model):
     def __str__(self):
         return f"{self.department} {self.fiscal_year.year}年度"
 
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.form_template_id:
+            self.layout = self.form_template.layout
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("evaluations:filing_part", args=[self.pk, "overview"])
 
@@ -258,12 +280,6 @@ class Filing(models.Model):
     @property
     def scoring_template(self):
         return self.template or self.fiscal_year.default_template
-
-    @property
-    def layout(self) -> str:
-        """ "hunan" (the hand-made Hunan pages and rows) or "generic" (rows
-        rendered from the form template, stored as FilingRow)."""
-        return self.form_template.layout if self.form_template_id else FormTemplate.Layout.HUNAN
 
     @property
     def is_editable(self):
@@ -645,9 +661,7 @@ class FormTemplate(models.Model):
     from being deleted.
     """
 
-    class Layout(models.TextChoices):
-        GENERIC = "generic", _("按模板通用渲染")
-        HUNAN = "hunan", _("湖南表式（专用页面）")
+    Layout = FormLayout
 
     code = models.CharField(_("代码"), max_length=60)
     version = models.CharField(_("版本"), max_length=20)

@@ -337,10 +337,7 @@ def document_from_json(raw: dict) -> FilingDocument | GenericDocument:
 
 
 def _document_2_from_json(original: dict) -> FilingDocument | GenericDocument:
-    problems = _Problems()
-    raw = _unstorable_characters(original, "", problems)
-    _duplicate_keys(raw, "", problems)
-    reference = raw.get("form_template")
+    reference = original.get("form_template")
     code = reference.get("code") if isinstance(reference, dict) else None
     version = reference.get("version") if isinstance(reference, dict) else None
     if not (isinstance(code, str) and isinstance(version, str)):
@@ -373,6 +370,9 @@ def _document_2_from_json(original: dict) -> FilingDocument | GenericDocument:
         return dataclasses.replace(
             _hunan_document_from_json(hunan), template_code=code, template_version=version
         )
+    problems = _Problems()
+    raw = _unstorable_characters(original, "", problems)
+    _duplicate_keys(raw, "", problems)
     problems.raise_any()
     try:
         return generic_document_from_json(raw, form_template.template())
