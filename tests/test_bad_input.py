@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import QueryDict
@@ -67,6 +68,11 @@ FORM_ROWS = re.compile(r"[a-z_]+-(\d+-)?[A-Za-z_0-9]+")
 EVERY_POST = {"csrfmiddlewaretoken"}
 PAGE_VERSION = {"version", "rendered"}
 PART_FORM = {*PAGE_VERSION, FORM_ROWS}
+# The one page of a filing on a generic-layout form template
+# (generic_forms.GenericPageForms): a fixed row's cells `r-<row>-<field>`, the
+# officer's rows `f-<group>-<n>-<field>` and their management form.
+GENERIC_ROWS = re.compile(r"[rf]-[a-z_0-9]+-(\d+-)?[A-Za-z_0-9]+")
+GENERIC_PAGE = {*PAGE_VERSION, FORM_ROWS, GENERIC_ROWS}
 NOTHING = {"GET": set(), "POST": set()}
 PARAMETERS = {
     "home": NOTHING,
@@ -100,7 +106,11 @@ PARAMETERS = {
         "POST": set(),
     },
     "evaluations:bulk_approve": {"GET": set(), "POST": {"filing", "next"}},
-    "evaluations:filing_part": {"GET": set(), "POST": PART_FORM},
+    "evaluations:generic_preview": {"GET": set(), "POST": GENERIC_PAGE},
+    "evaluations:generic_export_xlsx": NOTHING,
+    "evaluations:generic_import": {"GET": set(), "POST": {"file", "version"}},
+    "evaluations:generic_import_confirm": {"GET": set(), "POST": {"token"}},
+    "evaluations:filing_part": {"GET": set(), "POST": PART_FORM | GENERIC_PAGE},
     "evaluations:part_preview": {"GET": set(), "POST": PART_FORM},
     "public:reports": {"GET": {"year", "jurisdiction", "q"}, "POST": set()},
     "public:report_pdf": NOTHING,
@@ -426,3 +436,175 @@ def test_a_save_with_an_odd_version_is_refused_as_stale_and_writes_nothing():
         assert response.status_code == 409
         assert "该填报已被他人修改，请刷新后重试" in response.content.decode()
         assert world.fingerprint() == before
+
+
+# --- a filing on a generic-layout form template -------------------------------------
+
+
+def _generic_world() -> World:
+    world = build_world()
+    world.add_generic_filing()
+    return world
+
+
+def _generic_workbook(world) -> bytes:
+    from evaluations.core.generic import generic_score
+    from evaluations.services.form_templates import filing_form_template
+    from evaluations.services.generic_excel import generic_workbook
+    from evaluations.services.generic_persistence import generic_document_read
+
+    template = filing_form_template(world.generic_filing).template()
+    document = generic_document_read(world.generic_filing)
+    return generic_workbook(
+        template=template, document=document, score=generic_score(document, template)
+    )
+
+
+def _other_generic_json(world) -> bytes:
+    """The Hubei demo: a perfeval-filing/2 file of another form template."""
+    from tests.helpers import example_bytes
+
+    return example_bytes("zengdu-2023")
+
+
+def _other_department_json(world) -> bytes:
+    from evaluations.services.generic_persistence import generic_filing_export_json
+
+    exported = generic_filing_export_json(filing=world.generic_filing)
+    exported["department"]["name"] = "君山区财政局"
+    return json.dumps(exported, ensure_ascii=False).encode()
+
+
+# name → (file name, bytes of the world, what the refusal says)
+GENERIC_BAD_UPLOADS = {
+    "not JSON nor a workbook": (
+        "baoding.json",
+        lambda world: b"\x00\xff garbage",
+        "文件不是 UTF-8 编码的 JSON",
+    ),
+    "the Hunan filing's workbook": (
+        "junshan.xlsx",
+        lambda world: filing_workbook(filing=world.filing),
+        "导入失败，数据库未做任何改动",
+    ),
+    "the Hunan filing's JSON": (
+        "junshan.json",
+        lambda world: json.dumps(filing_export_json(filing=world.filing)).encode(),
+        "导入失败，数据库未做任何改动",
+    ),
+    "another template's JSON": ("zengdu.json", _other_generic_json, "导入失败，数据库未做任何改动"),
+    "another department's JSON": ("other.json", _other_department_json, "不是本填报"),
+    "a damaged workbook": (
+        "baoding.xlsx",
+        lambda world: hostile.bad_crc(
+            _generic_workbook(world), hostile.sheet_part(_generic_workbook(world), "基本信息")
+        ),
+        "导入失败，数据库未做任何改动",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", GENERIC_BAD_UPLOADS)
+def test_a_bad_upload_to_a_generic_filing_is_refused_in_chinese_and_writes_nothing(case):
+    world = _generic_world()
+    name, make, says = GENERIC_BAD_UPLOADS[case]
+    data = make(world)
+    path = reverse("evaluations:generic_import", args=[world.generic_filing.pk])
+    client = world.client(OFFICER_A)
+    before = world.fingerprint()
+
+    response = client.post(path, {"file": SimpleUploadedFile(name, data)}, follow=True)
+
+    assert response.status_code == 200
+    assert says in response.content.decode()
+    assert world.fingerprint() == before, fingerprint_changes(before, world.fingerprint())
+    assert f"perfeval.generic_import.{world.generic_filing.pk}" not in client.session
+
+
+def test_an_upload_without_a_file_or_too_large_is_refused_in_chinese():
+    world = _generic_world()
+    path = reverse("evaluations:generic_import", args=[world.generic_filing.pk])
+    client = world.client(OFFICER_A)
+    before = world.fingerprint()
+
+    missing = client.post(path, {}, follow=True).content.decode()
+    big = SimpleUploadedFile("big.json", b" " * (settings.PERFEVAL_MAX_IMPORT_BYTES + 1))
+    too_big = client.post(path, {"file": big}, follow=True).content.decode()
+
+    assert "请选择要上传的 JSON 文件或 Excel 工作簿。" in missing
+    assert "文件过大" in too_big
+    assert world.fingerprint() == before
+
+
+def test_a_generic_workbook_sent_to_the_hunan_import_is_refused_in_chinese():
+    world = _generic_world()
+    path = reverse("evaluations:filing_import_xlsx", args=[world.filing.pk])
+    upload = SimpleUploadedFile("baoding.xlsx", _generic_workbook(world))
+    before = world.fingerprint()
+
+    response = world.client(OFFICER_A).post(path, {"file": upload})
+
+    assert response.status_code == 400
+    assert re.search(r"[\u4e00-\u9fff]", _alerts(response.content.decode()))
+    assert world.fingerprint() == before
+
+
+def _alerts(html: str) -> str:
+    return " ".join(re.findall(r'class="[^"]*(?:alert|invalid-feedback)[^"]*"[^>]*>(.*?)</', html))
+
+
+# name → (the post: the officer's page with these fields, or only these;
+# what the refusal says)
+GARBAGE_POSTS = {
+    "nothing": (None, {}, "数据缺失或被篡改"),
+    "a version only": (None, {"version": "1"}, "数据缺失或被篡改"),
+    "unknown fields only": (None, {"r-no_such_row-c_score": "3"}, "数据缺失或被篡改"),
+    "a huge row count": ("page", {"f-function_rows-TOTAL_FORMS": "99999"}, "此处最多 50 行"),
+    "a date that is none": ("page", {"header-fill_date": "昨天"}, "请输入日期"),
+    "a score in words": ("page", {"r-tight_budget-c_score": "四分"}, "自评分数：请输入得分"),
+    "a text too long": (
+        "page",
+        {"narrative-improvements": "字" * 20001},
+        "文字过长：最多 20000 个字符",
+    ),
+    "a NUL in a text": ("page", {"contact-phone": "0312\x00"}, "填报信息 联系电话："),
+}
+
+
+@pytest.mark.parametrize("case", GARBAGE_POSTS)
+def test_a_garbage_post_to_the_generic_page_says_why_in_chinese_and_writes_nothing(case):
+    world = _generic_world()
+    path = reverse("evaluations:filing_part", args=[world.generic_filing.pk, "overview"])
+    base, fields, says = GARBAGE_POSTS[case]
+    data = {**(world.page_form(path, "part-form") if base else {}), **fields}
+    client = world.client(OFFICER_A)
+    before = world.fingerprint()
+
+    response = client.post(path, data)
+    preview = client.post(
+        reverse("evaluations:generic_preview", args=[world.generic_filing.pk]), data
+    )
+
+    assert response.status_code == 200
+    assert "本页未保存" in response.content.decode()
+    assert says in response.content.decode()
+    assert preview.status_code == 200 and preview.json()["valid"] is False
+    assert world.fingerprint() == before, fingerprint_changes(before, world.fingerprint())
+
+
+def test_a_generic_page_of_a_filing_that_does_not_exist_is_a_404():
+    world = _generic_world()
+    client = world.client(OFFICER_A)
+    missing = world.generic_filing.pk + 1000
+    for name in ("generic_preview", "generic_import", "generic_import_confirm"):
+        for pk in (missing, TOO_BIG_ID):
+            assert client.post(f"/filings/{pk}/form/{_SUFFIX[name]}").status_code == 404, name
+    for pk in (missing, TOO_BIG_ID):
+        assert client.get(f"/filings/{pk}/form/export.xlsx").status_code == 404
+
+
+_SUFFIX = {
+    "generic_preview": "preview/",
+    "generic_import": "import/",
+    "generic_import_confirm": "import/confirm/",
+}

@@ -21,12 +21,14 @@ tests/evaluations/views/test_reports.py; here only who gets it matters).
 
 import pytest
 from django.db import transaction
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
+from evaluations.models import Filing
 from evaluations.services import pdf
 from evaluations.views import reports
-from tests.permission_matrix.rules import ADMIN_MATRIX, MATRIX, Case, expected
+from tests.permission_matrix.rules import ADMIN_MATRIX, EDIT_PARTS, MATRIX, Case, expected
 from tests.permission_matrix.world import (
+    OFFICER_A,
     PERSONAS,
     STATUSES,
     World,
@@ -178,3 +180,23 @@ def test_the_django_admin_lets_in_only_staff(key, status):
     problems, asked = _run(key, ADMIN_MATRIX[key], status)
     assert asked
     assert not problems, "\n" + "\n".join(problems)
+
+
+def test_the_hunan_only_pages_of_a_generic_filing_are_not_there():
+    world = build_world()
+    world.add_generic_filing()
+    pk = world.generic_filing.pk
+    client = world.client(OFFICER_A)
+    client.raise_request_exception = False
+    problems = []
+    paths = [reverse("evaluations:part_preview", args=[pk, part]) for part in EDIT_PARTS]
+    paths.append(reverse("evaluations:project_add", args=[pk]))
+    for path in paths:
+        version = Filing.objects.values_list("version", flat=True).get(pk=pk)
+        before = world.fingerprint()
+        response = client.post(path, {"name": "新项目", "version": version})
+        after = world.fingerprint()
+        if response.status_code != 404 or before != after:
+            changed = fingerprint_changes(before, after)
+            problems.append(f"POST {path}: {response.status_code} {changed}")
+    assert not problems, "\n".join(problems)

@@ -506,8 +506,18 @@ def _projects_page(request, filing, *, add_form=None, status=200, posted=None, r
     return render(request, _part_template("projects"), context, status=status)
 
 
-def _filing_for_writer(request, pk):
+def _hunan_filing_get(request, pk):
+    """The filing `pk` as the user may see it, for a page only the Hunan forms
+    have (附件3 projects, a part's preview): a 404 for a filing on a generic
+    template, whose one page is views/generic.py's."""
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if generic.filing_is_generic(filing):
+        raise Http404("该填报的表式没有这个页面。")
+    return filing
+
+
+def _filing_for_writer(request, pk):
+    filing = _hunan_filing_get(request, pk)
     if not selectors.user_can_edit_filing(user=request.user, filing=filing):
         raise PermissionDenied("只有本部门的填报人可以修改填报。")
     return filing
@@ -569,7 +579,7 @@ def project_delete(request, pk, project_pk):
 
 @require_http_methods(["GET", "POST"])
 def project_edit(request, pk, project_pk):
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    filing = _hunan_filing_get(request, pk)
     project = get_object_or_404(Project, pk=project_pk, filing=filing)
 
     def extra(context):
@@ -653,13 +663,13 @@ def _preview(request, filing, part, build, project=None):
 def part_preview(request, pk, part):
     if part not in PART_FORMS:
         raise Http404("没有这个页面。")
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    filing = _hunan_filing_get(request, pk)
     return _preview(request, filing, part, PART_FORMS[part])
 
 
 @require_POST
 def project_preview(request, pk, project_pk):
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    filing = _hunan_filing_get(request, pk)
     project = get_object_or_404(Project, pk=project_pk, filing=filing)
     return _preview(request, filing, "projects", _project_forms, project)
 

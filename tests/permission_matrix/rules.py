@@ -18,7 +18,14 @@ here. The answers follow DOMAIN.md ("People and roles", "Filing life cycle"):
   (separation of duties);
 - a withdrawn filing is read-only and off 信息公开 (404 there) like any
   filing that is not published;
-- a method a view does not take is a 405, checked before anything else.
+- a method a view does not take is a 405, checked before anything else;
+- a filing on a generic-layout form template (A's 2022 one on the Hebei
+  forms, see world.py) has one page holding the whole form: its officers
+  write it as they write the Hunan parts, and whoever may approve it (J1's
+  reviewer and the administrators, never an officer of A) writes its 评定分数
+  while it is 已报送 — and only then (403 otherwise). Its own pages (preview,
+  workbook, import) exist only for such a filing: on A's Hunan filing they
+  are a 404, the workbook download a redirect to the Hunan workbook.
 
 Every answer that is not a `write()` must leave the database as it was.
 """
@@ -31,7 +38,9 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from evaluations.models import Filing
 from evaluations.services.excel import filing_workbook
+from evaluations.services.generic_persistence import generic_filing_export_json
 from evaluations.services.interchange import document_to_dict, filing_document, filing_export_json
 from tests.permission_matrix.world import (
     ADMIN,
@@ -124,6 +133,11 @@ def while_editable(yes, no=409) -> dict:
     return by_status(dict.fromkeys(EDITABLE, yes), no)
 
 
+def under_review(yes, no=403) -> dict:
+    """`yes` while the filing is 已报送, `no` (403) otherwise."""
+    return by_status({Status.SUBMITTED: yes}, no)
+
+
 def expected(rule: dict, persona: str, status: str) -> Expect:
     answer = rule[persona]
     if isinstance(answer, dict):
@@ -170,6 +184,37 @@ WRITER_PAGE = row(
     officer_reviewer=while_editable(200),
     admin=403,
     superuser=403,
+)
+# The page of A's generic filing, saved: by its officers while editable (409
+# otherwise), and its 评定分数 by those who may approve it while it is 已报送.
+GENERIC_PAGE_SAVE = row(
+    officer_a=while_editable(write(302)),
+    officer_b=404,
+    reviewer_j1=under_review(write(302)),
+    reviewer_j2=404,
+    officer_reviewer=while_editable(write(302)),
+    admin=under_review(write(302)),
+    superuser=under_review(write(302)),
+)
+# Its live preview: for whoever the page lets write, when it does.
+GENERIC_PREVIEW = row(
+    officer_a=while_editable(200),
+    officer_b=404,
+    reviewer_j1=under_review(200),
+    reviewer_j2=404,
+    officer_reviewer=while_editable(200),
+    admin=under_review(200),
+    superuser=under_review(200),
+)
+# A page that, for a generic filing, is its one page.
+READ_GENERIC_REDIRECT = row(
+    officer_a=Expect(302, location="/filings/"),
+    officer_b=404,
+    reviewer_j1=Expect(302, location="/filings/"),
+    reviewer_j2=404,
+    officer_reviewer=Expect(302, location="/filings/"),
+    admin=Expect(302, location="/filings/"),
+    superuser=Expect(302, location="/filings/"),
 )
 # A page about department A itself (blank forms): its officers and reviewers.
 READ_DEPARTMENT = READ_FILING
@@ -301,16 +346,36 @@ def project_pk(world: World) -> int:
     return world.project.pk
 
 
+# One field each page's post changes: a save that changes nothing writes
+# nothing (services.persistence), which would hide whether it was accepted.
+CHANGED_FIELDS = {
+    "profile": ("profile-goal_setting", "权限矩阵修改。"),
+    "funds": ("funds-basic", "123.45"),
+    "basic": ("austerity-austerity_measures", "权限矩阵修改。"),
+    "scores": ("goal-goal_actual", "权限矩阵修改。"),
+    "report": ("report-other", "权限矩阵修改。"),
+    "contact": ("contact-head", "权限矩阵"),
+    "project": ("project-goal_actual", "权限矩阵修改。"),
+}
+
+
+def _changed(data: dict, page: str) -> dict:
+    name, value = CHANGED_FIELDS[page]
+    assert name in data, f"no field {name} on the {page} page"
+    return {**data, name: value}
+
+
 def part_body(part: str):
     def body(world: World) -> dict:
-        return world.page_form(filing_url("evaluations:filing_part", part)(world), "part-form")
+        path = filing_url("evaluations:filing_part", part)(world)
+        return _changed(world.page_form(path, "part-form"), part)
 
     return body
 
 
 def project_page_body(world: World) -> dict:
     path = filing_url("evaluations:project_edit", project_pk)(world)
-    return world.page_form(path, "part-form")
+    return _changed(world.page_form(path, "part-form"), "project")
 
 
 def projects_page_form(form_id: Callable[[World], str], **values):
@@ -327,10 +392,13 @@ def transition_body(world: World) -> dict:
 
 
 def json_import_body(world: World) -> dict:
-    data = world.cached(
-        "json",
-        lambda: json.dumps(filing_export_json(filing=world.filing), ensure_ascii=False).encode(),
-    )
+    def changed_export() -> bytes:
+        # An unchanged file writes nothing (services.persistence).
+        exported = filing_export_json(filing=world.filing)
+        exported["report"]["other"] = "权限矩阵修改。"
+        return json.dumps(exported, ensure_ascii=False).encode()
+
+    data = world.cached("json", changed_export)
     upload = SimpleUploadedFile("junshan.json", data, content_type="application/json")
     return {"file": upload, "replace": "on"}
 
@@ -359,6 +427,66 @@ def seed_workbook_preview(world: World) -> None:
             "token": PREVIEW_TOKEN,
             "version": world.filing.version,
             "filename": "junshan.xlsx",
+            "document": document,
+        }
+        session.save()
+
+
+def generic_url(name: str, *extra: Any):
+    """A URL of A's generic filing (added to the world by the case's setup)."""
+
+    def path(world: World) -> str:
+        return reverse(name, args=[world.generic_filing.pk, *extra])
+
+    return path
+
+
+# One of the officer's cells and one 评定分数 the generic page's post changes:
+# each editor's form takes its own column and keeps the other as saved.
+GENERIC_CHANGES = {
+    "r-three_guarantees-c_evidence": "权限矩阵修改。",
+    "r-three_guarantees-c_review_score": "2",
+}
+
+
+def generic_page_body(world: World) -> dict:
+    data = world.page_form(generic_url("evaluations:filing_part", "overview")(world), "part-form")
+    # The officer's page: its version and cells, the 评定分数 disabled (not posted).
+    assert "version" in data, "the generic page was read when not editable"
+    for name in GENERIC_CHANGES:
+        assert name.endswith("review_score") or name in data, f"no field {name} on the page"
+    return {**data, **GENERIC_CHANGES}
+
+
+def generic_import_body(world: World) -> dict:
+    def changed_export() -> bytes:
+        exported = generic_filing_export_json(filing=world.generic_filing)
+        exported["narrative"]["improvements"] = "权限矩阵修改。"
+        return json.dumps(exported, ensure_ascii=False).encode()
+
+    data = world.cached("generic json", changed_export)
+    version = Filing.objects.values_list("version", flat=True).get(pk=world.generic_filing.pk)
+    upload = SimpleUploadedFile("baoding.json", data, content_type="application/json")
+    return {"file": upload, "version": str(version)}
+
+
+def seed_generic_import_preview(world: World) -> None:
+    """As `seed_workbook_preview`, for an upload to A's generic filing."""
+    world.add_generic_filing()
+    filing = world.generic_filing
+    document = generic_filing_export_json(filing=filing)
+    del document["computed"]
+    document["narrative"]["improvements"] = "权限矩阵修改。"
+    version = Filing.objects.values_list("version", flat=True).get(pk=filing.pk)
+    for persona in PERSONAS:
+        if world.users[persona] is None:
+            continue
+        session = world.client(persona).session
+        session[f"perfeval.generic_import.{filing.pk}"] = {
+            "token": PREVIEW_TOKEN,
+            "version": version,
+            "filename": "baoding.json",
+            "source": "json",
             "document": document,
         }
         session.save()
@@ -431,7 +559,54 @@ def _filing_part_cases() -> list[Case]:
             post=everyone(404),
         )
     )
+    cases += [
+        Case(
+            label="generic filing",
+            path=generic_url("evaluations:filing_part", "overview"),
+            get=READ_FILING,
+            post=GENERIC_PAGE_SAVE,
+            body=generic_page_body,
+            setup=World.add_generic_filing,
+        ),
+        # The Hunan parts of a generic filing lead to its one page.
+        Case(
+            label="generic filing",
+            path=generic_url("evaluations:filing_part", "profile"),
+            get=READ_GENERIC_REDIRECT,
+            post=READ_GENERIC_REDIRECT,
+            setup=World.add_generic_filing,
+        ),
+    ]
     return cases
+
+
+def _generic_cases(
+    name: str,
+    *,
+    generic: tuple[dict, dict],
+    hunan: tuple[dict, dict],
+    body=None,
+    hunan_body=None,
+) -> list[Case]:
+    """`name` on A's generic filing (its GET and POST answers `generic`, its
+    POST sending `body`) and on A's Hunan one (`hunan`, `hunan_body`)."""
+    return [
+        Case(
+            label="generic filing",
+            path=generic_url(name),
+            get=generic[0],
+            post=generic[1],
+            body=body,
+            setup=World.add_generic_filing,
+        ),
+        Case(
+            label="Hunan filing",
+            path=filing_url(name),
+            get=hunan[0],
+            post=hunan[1],
+            body=hunan_body,
+        ),
+    ]
 
 
 def _part_preview_cases() -> list[Case]:
@@ -672,6 +847,49 @@ MATRIX: dict[str, list[Case]] = {
         body=lambda world: {"token": PREVIEW_TOKEN},
         setup=seed_workbook_preview,
     ),
+    # A filing on a generic-layout form template (views/generic.py); its page
+    # is a case of filing_part.
+    "evaluations:generic_preview": _generic_cases(
+        "evaluations:generic_preview",
+        generic=(NO_GET, GENERIC_PREVIEW),
+        hunan=(NO_GET, everyone(404)),
+        body=generic_page_body,
+        hunan_body=part_body("report"),
+    ),
+    "evaluations:generic_export_xlsx": _generic_cases(
+        "evaluations:generic_export_xlsx",
+        generic=(READ_FILING, NO_POST),
+        # The Hunan filing's workbook is filing_export_xlsx.
+        hunan=(READ_GENERIC_REDIRECT, NO_POST),
+    ),
+    "evaluations:generic_import": _generic_cases(
+        "evaluations:generic_import",
+        # The upload of the filing's own export, changed: a preview that
+        # writes nothing (the pending import goes to the session).
+        generic=(NO_GET, WRITER_PAGE),
+        hunan=(NO_GET, everyone(404)),
+        body=generic_import_body,
+        # The Hunan filing's own workbook, sent to the generic import.
+        hunan_body=workbook_body,
+    ),
+    "evaluations:generic_import_confirm": [
+        Case(
+            label="generic filing",
+            path=generic_url("evaluations:generic_import_confirm"),
+            get=NO_GET,
+            post=WRITE_FILING,
+            body=lambda world: {"token": PREVIEW_TOKEN},
+            setup=seed_generic_import_preview,
+        ),
+        Case(
+            label="Hunan filing",
+            path=filing_url("evaluations:generic_import_confirm"),
+            get=NO_GET,
+            post=everyone(404),
+            body=lambda world: {"token": PREVIEW_TOKEN},
+            setup=seed_workbook_preview,
+        ),
+    ],
     "evaluations:blank_workbook": single(
         department_url("evaluations:blank_workbook"), get=READ_DEPARTMENT, post=NO_POST
     ),

@@ -2,7 +2,13 @@
 
 Jurisdiction J1 (岳阳市君山区, from the 君山 example) holds department A (the
 example's department, with its 2023 filing and one 附件3 project) and
-department B; jurisdiction J2 holds nothing of A's. The personas:
+department B; jurisdiction J2 holds nothing of A's. The cases of the pages
+of a generic-layout form template add A's 2022 filing on the Hebei 保定
+考核自评表 (`World.add_generic_filing`: as if J1 had filed on Baoding's forms
+that year), in the same status as the 2023 one, so that the same personas
+meet it: A's officers write it, J1's reviewers (and administrators) review
+it and enter its 评定分数 while it is 已报送, B and J2 do not see it. The
+personas:
 
 - anonymous: no account;
 - officer_a, officer_b: 单位填报人 of A, of B;
@@ -38,17 +44,29 @@ from django.test import Client
 from django.utils import timezone
 
 from departments.models import Department, Jurisdiction, Membership
-from evaluations.models import Filing, FilingTransition, FiscalYear, Indicator, Project
+from evaluations.models import (
+    Filing,
+    FilingRevision,
+    FilingRow,
+    FilingTransition,
+    FiscalYear,
+    Indicator,
+    Project,
+)
+from evaluations.services.form_templates import form_template_install_shipped
+from evaluations.services.generic_persistence import generic_filing_create
+from evaluations.services.interchange import document_from_bytes
 from evaluations.services.workflow import filing_transition
 from tests.evaluations.pages import PageForm
 from tests.factories import (
     DepartmentFactory,
+    FiscalYearFactory,
     JurisdictionFactory,
     UserFactory,
     officer_of,
     reviewer_of,
 )
-from tests.helpers import import_example, make_submittable
+from tests.helpers import example_bytes, import_example, make_submittable
 
 Status = Filing.Status
 
@@ -74,6 +92,10 @@ PERSONAS = (
 # draft, submitted, returned, approved, published, withdrawn
 STATUSES = tuple(Status.values)
 FROZEN = (Status.APPROVED, Status.PUBLISHED)
+# A's filing on a generic-layout form template: the Hebei demo's content.
+GENERIC_TEMPLATE = "hebei-baoding-assessment@2023"
+GENERIC_EXAMPLE = "hebei-demo-2023"
+GENERIC_YEAR = 2022
 RETURN_REASON = "第8行经济效益扣分的偏差原因过于简单，请具体说明。"
 WITHDRAW_REASON = "该部门已撤并，本年度填报作废。"
 REASONS = {Status.RETURNED: RETURN_REASON, Status.WITHDRAWN: WITHDRAW_REASON}
@@ -111,10 +133,26 @@ def _frozen_report_bytes(filing) -> bytes:
     return _frozen_report["pdf"]
 
 
+def _freeze_report(filing: Filing, status: str) -> None:
+    """Store the frozen report of `filing` (its row as just read) once it is
+    approved or published, as the approval task would."""
+    if status not in FROZEN or filing.report_sha256:
+        return
+    data = _frozen_report_bytes(filing)
+    digest = hashlib.sha256(data).hexdigest()
+    filing.report_pdf.save(f"filing-{filing.pk}-{digest[:12]}.pdf", ContentFile(data), save=False)
+    filing.report_sha256 = digest
+    filing.report_size = len(data)
+    filing.report_rendered_at = timezone.now()
+    filing.save(update_fields=["report_pdf", "report_sha256", "report_size", "report_rendered_at"])
+
+
 _FILING_COLUMNS = ("status", "version", "updated_at", "report_sha256", "grade")
 _COUNTED = (
     Filing,
     FilingTransition,
+    FilingRevision,
+    FilingRow,
     Indicator,
     Project,
     FiscalYear,
@@ -126,25 +164,33 @@ _COUNTED = (
 )
 FINGERPRINT_FIELDS = (
     *(f"filing.{column}" for column in _FILING_COLUMNS),
+    *(f"generic filing.{column}" for column in _FILING_COLUMNS),
     *(f"{model._meta.label} rows" for model in _COUNTED),
     "active users",
 )
 
 
 def _fingerprint_sql() -> str:
-    """One query reading what any write of these pages changes: A's filing's
-    row (every save of a filing page bumps its version), and the row counts of
-    the tables rows are added to or removed from, the audit log included
-    (every changed field of a filing writes an entry)."""
+    """One query reading what any write of these pages changes: the rows of
+    A's filing and of its generic one (NULLs while there is none; every save
+    of a filing page bumps its version), and the row counts of the tables
+    rows are added to or removed from, the audit log included (every changed
+    field of a filing writes an entry)."""
     quote = connection.ops.quote_name
+    filings = quote(Filing._meta.db_table)
     columns = ", ".join(quote(column) for column in _FILING_COLUMNS)
+    generic = ", ".join(
+        f"(SELECT {quote(column)} FROM {filings} WHERE {quote('id')} = %s)"
+        for column in _FILING_COLUMNS
+    )
     counts = ", ".join(
         f"(SELECT COUNT(*) FROM {quote(model._meta.db_table)})" for model in _COUNTED
     )
     users = quote(get_user_model()._meta.db_table)
     active = f"(SELECT COUNT(*) FROM {users} WHERE {quote('is_active')} = %s)"
-    filings = quote(Filing._meta.db_table)
-    return f"SELECT {columns}, {counts}, {active} FROM {filings} WHERE {quote('id')} = %s"
+    return (
+        f"SELECT {columns}, {generic}, {counts}, {active} FROM {filings} WHERE {quote('id')} = %s"
+    )
 
 
 def fingerprint_changes(before: tuple, after: tuple) -> str:
@@ -163,6 +209,7 @@ class World:
     department_b: Department
     users: dict  # persona → user (None for anonymous)
     status: str = Status.DRAFT
+    generic_filing: Filing | None = None  # A's 2022 filing, once added
     clients: dict = field(default_factory=dict)
     cache: dict = field(default_factory=dict)
 
@@ -180,21 +227,32 @@ class World:
             # 公开 waits for the frozen report, as the reviewer's button does.
             self.freeze_report()
 
+    def add_generic_filing(self) -> None:
+        """A's 2022 filing on the Hebei template (the demo's content), brought
+        to the status of the 2023 one the same way; once per world (the
+        setup of every case about it)."""
+        if self.generic_filing is not None:
+            return
+        form_template = form_template_install_shipped(identity=GENERIC_TEMPLATE)
+        filing = generic_filing_create(
+            department=self.department_a,
+            fiscal_year=FiscalYearFactory(year=GENERIC_YEAR),
+            form_template=form_template,
+            actor=None,
+            source=FilingRevision.Source.COMMAND,
+            document=document_from_bytes(example_bytes(GENERIC_EXAMPLE)),
+        ).filing
+        for target, persona in _PATHS[self.status]:
+            comment = REASONS.get(target, "")
+            filing = filing_transition(
+                filing=filing, to=target, actor=self.users[persona], comment=comment
+            )
+            _freeze_report(filing, target)
+        self.generic_filing = filing
+
     def freeze_report(self) -> None:
         self.refresh()
-        if self.status not in FROZEN or self.filing.report_sha256:
-            return
-        data = _frozen_report_bytes(self.filing)
-        digest = hashlib.sha256(data).hexdigest()
-        self.filing.report_pdf.save(
-            f"filing-{self.filing.pk}-{digest[:12]}.pdf", ContentFile(data), save=False
-        )
-        self.filing.report_sha256 = digest
-        self.filing.report_size = len(data)
-        self.filing.report_rendered_at = timezone.now()
-        self.filing.save(
-            update_fields=["report_pdf", "report_sha256", "report_size", "report_rendered_at"]
-        )
+        _freeze_report(self.filing, self.status)
 
     def unfreeze_report(self) -> None:
         """The state between an approval and its background render."""
@@ -207,8 +265,11 @@ class World:
         self.filing.refresh_from_db()
 
     def fingerprint(self) -> tuple:
+        generic = self.generic_filing.pk if self.generic_filing is not None else None
         with connection.cursor() as cursor:
-            cursor.execute(_fingerprint_sql(), [True, self.filing.pk])
+            cursor.execute(
+                _fingerprint_sql(), [*[generic] * len(_FILING_COLUMNS), True, self.filing.pk]
+            )
             return tuple(cursor.fetchone())
 
     def filing_status(self) -> str:
@@ -234,19 +295,23 @@ class World:
         """The fields of form `form_id` as officer A's browser would post them
         from `path`. A filing that is not editable renders no such form, so
         the form is read as it was while the filing was still editable: the
-        post a page left open from before the submission would send."""
+        post a page left open from before the submission would send (of A's
+        filing or of its generic one, which share the status)."""
         key = (path, form_id)
         if key not in self.cache:
             editable = self.status in {Status.DRAFT, Status.RETURNED}
+            filings = Filing.objects.filter(
+                pk__in=[f.pk for f in (self.filing, self.generic_filing) if f is not None]
+            )
             if not editable:
-                Filing.objects.filter(pk=self.filing.pk).update(status=Status.DRAFT)
+                filings.update(status=Status.DRAFT)
             try:
                 response = self.client(OFFICER_A).get(path)
                 assert response.status_code == 200, f"GET {path}: {response.status_code}"
                 self.cache[key] = PageForm(response.content.decode(), form_id).data
             finally:
                 if not editable:
-                    Filing.objects.filter(pk=self.filing.pk).update(status=self.status)
+                    filings.update(status=self.status)
         return dict(self.cache[key])
 
     def cached(self, key: str, make):
