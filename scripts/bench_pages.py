@@ -6,10 +6,14 @@ prepares it; the first run imports 2,000 filings), logs in as one officer with
 Django's test client and GETs each page of their filing in turn. DEBUG stays
 off as in production and the database connection stays open between requests.
 
-    .venv/bin/python scripts/bench_pages.py [--rounds 60] [--profile]
+    .venv/bin/python scripts/bench_pages.py [--rounds 60] [--profile] [--preview-rows 30]
 
 --profile prints the functions that take the most time on each page
 (cProfile, cumulative) instead of recording; --no-record only prints.
+--preview-rows N also times, on a second officer's filing whose 附件2 is
+extended to N indicator rows once (scripts/bench_writes.py), that page and
+its live preview (POST, one cell changed), and counts the preview's writes
+and SELECT … FOR UPDATE, which must be zero.
 """
 
 import argparse
@@ -77,33 +81,55 @@ def setup():
     data.data_ensure()
 
 
-def measure(client, url: str, rounds: int) -> dict:
-    from django.db import connection
+def measure(client, url: str, rounds: int, post: dict | None = None) -> dict:
+    """GET `url`, or POST `post` to it, `rounds` times after the warm-ups."""
+    from bench_writes import Statements
+
+    def request():
+        return client.get(url) if post is None else client.post(url, post)
 
     for _ in range(WARMUPS):
-        response = client.get(url)
+        response = request()
         assert response.status_code == 200, (url, response.status_code)
-    queries = []
-
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    # Not CaptureQueriesContext: request_started empties the connection's log.
-    with connection.execute_wrapper(count):
-        client.get(url)
+    with Statements() as statements:
+        request()
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        response = client.get(url)
+        response = request()
         times.append((time.perf_counter() - started) * 1000)
     inputs = response.content.count(b"<input") + response.content.count(b"<textarea")
+    kinds = statements.kinds()
     return {
         "median": statistics.median(times),
         "p95": percentile(times, 0.95),
-        "queries": len(queries),
+        "queries": len(statements.sql),
+        "writes": statements.writes(),
+        "for_update": kinds["SELECT … FOR UPDATE"],
         "inputs": inputs,
         "size": len(response.content),
+    }
+
+
+def preview_measure(rows: int, rounds: int) -> dict:
+    """附件2 of a second officer's filing with `rows` indicator rows: the page
+    (GET) and its live preview (POST, one cell changed)."""
+    from bench_writes import indicators_extend, one_cell_changed
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    officer = data.officers_pick(2)[1]
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=officer["username"]))
+    url = reverse("evaluations:filing_part", args=[officer["filing"], "scores"])
+    total = indicators_extend(client, url, rows)
+    form = one_cell_changed(client, url)
+    preview_url = reverse("evaluations:part_preview", args=[officer["filing"], "scores"])
+    return {
+        "rows": total,
+        "page": measure(client, url, rounds),
+        "preview": measure(client, preview_url, rounds, post=form.data),
     }
 
 
@@ -123,6 +149,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=60, help="每页计时次数（≤ 1000）")
     parser.add_argument("--profile", action="store_true", help="打印 cProfile，不记录")
     parser.add_argument("--no-record", action="store_true", help="不写 docs/benchmarks.md")
+    parser.add_argument(
+        "--preview-rows", type=int, default=0, help="另测 N 行指标的附件2 及其实时预览（0 不测）"
+    )
     args = parser.parse_args()
     rounds = max(1, min(args.rounds, 1000))
     setup()
@@ -147,6 +176,7 @@ def main():
     results["my_filings"] = measure(client, reverse("evaluations:my_filings"), rounds)
     for key, url in urls.items():
         results[key] = measure(client, url, rounds)
+    preview = preview_measure(min(args.preview_rows, 60), rounds) if args.preview_rows else None
     base = results["healthz"]["median"]
     lines = [
         f"- 日期：{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %z}",
@@ -178,6 +208,21 @@ def main():
             f"{result['median'] / base:.1f}× | {result['queries']} | {result['inputs']} | "
             f"{result['size'] / 1024:.0f} KB |"
         )
+    if preview:
+        for label, result in (
+            (f"附件2 自评表（{preview['rows']} 行指标，另一份填报）", preview["page"]),
+            (f"附件2 实时预览（同上 {preview['rows']} 行，POST，改一格）", preview["preview"]),
+        ):
+            lines.append(
+                f"| {label} | {result['median']:.1f} ms | {result['p95']:.1f} ms | "
+                f"{result['median'] / base:.1f}× | {result['queries']} | "
+                f"{result['inputs'] or '—'} | {result['size'] / 1024:.0f} KB |"
+            )
+        lines += [
+            "",
+            f"- 实时预览的写入（INSERT/UPDATE/DELETE）{preview['preview']['writes']} 条，"
+            f"SELECT … FOR UPDATE {preview['preview']['for_update']} 条",
+        ]
     text = "\n".join(lines)
     print(text)
     if not args.no_record:
