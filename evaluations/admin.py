@@ -258,8 +258,6 @@ class FormTemplateAdmin(admin.ModelAdmin):
 
     @admin.display(description="空白表")
     def blank_forms(self, obj):
-        if obj.layout != FormTemplate.Layout.GENERIC:
-            return "湖南表式的空白表在各部门的填报页面打印和下载"
         return format_html(
             '<a href="{}">打印空白表（PDF）</a> · <a href="{}">下载空白表（Excel）</a>',
             reverse("admin:evaluations_formtemplate_blank_pdf", args=[obj.pk]),
@@ -287,7 +285,7 @@ class FormTemplateAdmin(admin.ModelAdmin):
         ]
 
     def _blank(self, request, pk, *, render, content_type, suffix):
-        obj = get_object_or_404(FormTemplate, pk=pk, layout=FormTemplate.Layout.GENERIC)
+        obj = get_object_or_404(FormTemplate, pk=pk)
         if not self.has_view_permission(request, obj):
             return HttpResponse(status=403)
         response = HttpResponse(render(obj.template()), content_type=content_type)
@@ -296,19 +294,19 @@ class FormTemplateAdmin(admin.ModelAdmin):
 
     def blank_pdf(self, request, pk):
         # Imported on use: WeasyPrint is slow to load and no other admin page needs it.
-        from .services.generic_pdf import blank_template_pdf
+        from .services.form_templates import blank_forms_pdf_of
 
         return self._blank(
-            request, pk, render=blank_template_pdf, content_type="application/pdf", suffix="pdf"
+            request, pk, render=blank_forms_pdf_of, content_type="application/pdf", suffix="pdf"
         )
 
     def blank_xlsx(self, request, pk):
-        from .services.generic_excel import blank_template_workbook
+        from .services.form_templates import blank_workbook_of
 
         return self._blank(
             request,
             pk,
-            render=blank_template_workbook,
+            render=blank_workbook_of,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             suffix="xlsx",
         )

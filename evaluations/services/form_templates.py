@@ -11,6 +11,7 @@ once, when the filing is created (`form_template_for`), and kept with it.
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import IntegrityError, transaction
 
@@ -251,3 +252,43 @@ def form_template_assign(
         defaults={"form_template": form_template},
     )
     return assigned
+
+
+# --- blank forms of any template ---------------------------------------------------------
+
+
+def _blank_year(template: CoreTemplate) -> int:
+    """The year printed on a template's blank forms: its version when that is
+    a year (hunan-overall@2023), else the current year."""
+    version = template.version
+    return int(version) if version.isdigit() and len(version) == 4 else date.today().year
+
+
+def blank_forms_pdf_of(template: CoreTemplate) -> bytes:
+    """The blank forms of `template` as PDF, for an administrator to check
+    before assigning it: drawn from the template for a generic one, the
+    hand-made Hunan forms (附件1–3) for the Hunan layout."""
+    if template.layout == FormTemplate.Layout.GENERIC:
+        from evaluations.services.generic_pdf import blank_template_pdf
+
+        return blank_template_pdf(template)
+    from evaluations.services.pdf import blank_forms_pdf
+
+    return blank_forms_pdf(department_name="", year=_blank_year(template))
+
+
+def blank_workbook_of(template: CoreTemplate) -> bytes:
+    """The blank workbook of `template` (see blank_forms_pdf_of)."""
+    if template.layout == FormTemplate.Layout.GENERIC:
+        from evaluations.services.generic_excel import blank_template_workbook
+
+        return blank_template_workbook(template)
+    from evaluations.core.document import FilingDocument
+    from evaluations.core.hunan import hunan_params
+    from evaluations.core.scoring import document_score
+    from evaluations.services.excel import workbook_from_document
+
+    document = FilingDocument(fiscal_year=_blank_year(template))
+    return workbook_from_document(
+        document=document, score=document_score(document=document, template=hunan_params(template))
+    )

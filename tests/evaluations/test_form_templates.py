@@ -300,12 +300,24 @@ def test_admin_downloads_the_blank_forms_of_a_generic_template(bureau_admin_clie
     assert HUBEI in workbook["Content-Disposition"]
 
 
-def test_admin_has_no_generic_blank_forms_for_the_hunan_template(bureau_admin_client, client):
+def test_admin_prints_the_hand_made_blank_forms_of_the_hunan_template(bureau_admin_client, client):
+    import io
+
+    import openpyxl
+
     hunan = FormTemplate.objects.get(code="hunan-overall")
-    url = reverse("admin:evaluations_formtemplate_blank_pdf", args=[hunan.pk])
-    assert bureau_admin_client.get(url).status_code == 404
+    pdf_url = reverse("admin:evaluations_formtemplate_blank_pdf", args=[hunan.pk])
+    xlsx_url = reverse("admin:evaluations_formtemplate_blank_xlsx", args=[hunan.pk])
+
+    pdf = bureau_admin_client.get(pdf_url)
+    workbook = bureau_admin_client.get(xlsx_url)
+
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    sheets = openpyxl.load_workbook(io.BytesIO(workbook.content)).sheetnames
+    assert any("附件1" in name for name in sheets) and any("附件2" in name for name in sheets)
+    assert "hunan-overall@2023" in workbook["Content-Disposition"]
     client.logout()
-    assert client.get(url).status_code == 302  # to the admin login
+    assert client.get(pdf_url).status_code == 302  # to the admin login
 
 
 def test_admin_assignment_refused_while_filings_use_another_template(bureau_admin_client):
