@@ -224,6 +224,12 @@ def generic_document_from_json(raw: dict, template: FormTemplate) -> GenericDocu
     officer_total in a template that scores rows.
     """
     problems = _Problems()
+    if isinstance(raw, dict):
+        # A file of another form is refused for that alone: its keys would
+        # only add a list of "unknown" ones that says nothing more.
+        _check_template_reference(problems, raw.get("form_template"), template)
+        if problems.problems:
+            raise DocumentError(problems.problems)
     obj = problems.mapping(
         raw,
         "",
@@ -242,7 +248,6 @@ def generic_document_from_json(raw: dict, template: FormTemplate) -> GenericDocu
     )
     if obj.get("format") != FORMAT:
         problems.add("format", f"格式应为 {FORMAT}，实际为“{obj.get('format')}”。")
-    _check_template_reference(problems, obj.get("form_template"), template)
     document = GenericDocument(
         fiscal_year=_read_year(problems, obj.get("fiscal_year")),
         template_code=template.code,

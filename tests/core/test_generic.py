@@ -367,14 +367,21 @@ def test_not_applicable_only_where_the_template_allows_it():
     ]
 
 
-def test_wrong_template_and_format_are_refused():
+def test_a_file_of_another_template_is_refused_for_that_alone():
     document = filing([]) | {
         "format": "perfeval-filing/1",
         "form_template": {"code": "x", "version": "2"},
+        "basic_data": {},
     }
     assert refusals(document) == [
-        ("format", "格式应为 perfeval-filing/2，实际为“perfeval-filing/1”。"),
         ("form_template", "文件使用的表式为 x@2，与 test-worked-example@1 不符。"),
+    ]
+
+
+def test_a_wrong_format_of_the_right_template_is_refused():
+    document = filing([]) | {"format": "perfeval-filing/1"}
+    assert refusals(document) == [
+        ("format", "格式应为 perfeval-filing/2，实际为“perfeval-filing/1”。"),
     ]
 
 
