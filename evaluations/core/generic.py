@@ -26,11 +26,8 @@ from .scoring import (
     parse_indicator_value,
     qualitative_grade,
     rate,
+    rule_score,
 )
-
-# The Hunan rules' arithmetic, applied here to a rule the template names instead
-# of the one the target's comparator implies (core.scoring keeps it private).
-from .scoring import _suggest as _hunan_suggest
 from .template import (
     CHECK_KINDS,
     DEFAULT_CELL_LENGTH,
@@ -956,7 +953,7 @@ def _forced(placed: PlacedRow, maximum, rule: Rule) -> Suggestion:
         return Suggestion(rule=rule.kind, comparable=bool(qualitative_grade(actual_text)))
     if maximum is None:
         return Suggestion(rule=rule.kind)
-    score = _hunan_suggest(
+    score = rule_score(
         rule=rule.kind,
         target=target.number,
         actual=actual.number,

@@ -291,7 +291,7 @@ def indicator_suggest(*, indicator: Indicator, template: ScoringSettings) -> Ind
         return IndicatorResult(rule=rule, comparable=False)
     if weight is None:
         return IndicatorResult(rule=rule)
-    suggested = _suggest(
+    suggested = rule_score(
         rule=rule,
         target=target.number,
         actual=actual.number,
@@ -309,9 +309,13 @@ def _rule_of(comparator: str | None) -> str:
     return RULE_POSITIVE
 
 
-def _suggest(
+def rule_score(
     *, rule: str, target: Decimal, actual: Decimal, weight: Decimal, reverse_formula: str
 ) -> Decimal:
+    """The score `rule` (positive, reverse or equal) gives target A, actual B
+    and weight w, by the table of DOMAIN.md (see indicator_suggest), rounded
+    and kept within [0, w]. Form templates name a row's rule themselves
+    (core.generic); the Hunan rows take it from the target's comparator."""
     a, b, w = target, actual, weight
     if rule == RULE_REVERSE:
         if b <= a:
