@@ -100,7 +100,9 @@ def generic_review_scores_write(
     """
     with transaction.atomic():
         locked = (
-            Filing.objects.select_for_update()
+            # Only the filing's row is locked: PostgreSQL cannot lock the
+            # nullable side of the outer join to its form template.
+            Filing.objects.select_for_update(of=("self",))
             .select_related("department__jurisdiction", "fiscal_year", "form_template")
             .get(pk=filing.pk)
         )
