@@ -410,7 +410,9 @@ def test_dashboard_and_my_filings_show_the_stored_figures_of_a_generic_filing(cl
     client.force_login(officer_of(hebei.department))
     mine = client.get(reverse("evaluations:my_filings")).content.decode()
     shown = "未完成" if hebei.missing_count else score.grade
-    assert re.search(rf">{score.normalized}</td>\s*<td>{shown}</td>", mine)
+    assert re.search(
+        rf">{score.normalized}<small[^>]*>换算得分</small></td>\s*<td>{shown}</td>", mine
+    )
     client.force_login(reviewer_of(hebei.department.jurisdiction))
     board = client.get(reverse("evaluations:dashboard"), {"year": 2023}).content.decode()
     row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{hebei.department.name}.*?</tr>", board, re.S)
