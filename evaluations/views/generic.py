@@ -45,7 +45,6 @@ from evaluations import selectors
 from evaluations.core.generic import (
     DocumentError,
     GenericDocument,
-    GenericScore,
     generic_changes,
     generic_document_from_json,
     generic_document_to_json,
@@ -55,7 +54,7 @@ from evaluations.core.generic import (
 )
 from evaluations.core.template import LABEL_CELL, FormTemplate
 from evaluations.generic_forms import CELL_PREFIX, OFFICER, REASON, REVIEWER, GenericPageForms
-from evaluations.models import Filing, FilingRevision
+from evaluations.models import GRADE_INCOMPLETE, Filing, FilingRevision
 from evaluations.services.form_templates import filing_form_template
 from evaluations.services.generic_persistence import (
     generic_document_read,
@@ -63,6 +62,11 @@ from evaluations.services.generic_persistence import (
     generic_filing_export_json,
 )
 from evaluations.services.generic_review import ReviewNotAllowed, generic_review_scores_write
+from evaluations.services.generic_upload import (
+    generic_upload_preview,
+    generic_upload_read,
+    upload_check_same_filing,
+)
 from evaluations.services.persistence import FilingNotEditable, StaleFiling
 from evaluations.services.workflow import (
     MIN_REASON_LENGTH,
@@ -156,7 +160,7 @@ class GenericSummary:
 
     @property
     def grade_shown(self) -> str:
-        return self.score.grade if self.is_complete else "未完成"
+        return self.score.grade if self.is_complete else GRADE_INCOMPLETE
 
     @property
     def rule(self) -> str:
@@ -517,110 +521,6 @@ def workbook_download(request, pk):
     return response
 
 
-def _read_upload(upload, template: FormTemplate, filing: Filing) -> GenericDocument:
-    """The document of an uploaded JSON file or Excel workbook. Raises DocumentError."""
-    data = upload.read()
-    if upload.name.lower().endswith(".xlsx") or data[:2] == b"PK":
-        from evaluations.services.excel import WorkbookError
-        from evaluations.services.generic_excel import generic_document_from_workbook
-
-        try:
-            return generic_document_from_workbook(data, template=template)
-        except WorkbookError as error:
-            problems = getattr(error, "problems", None) or [error]
-            raise DocumentError([_problem(problem) for problem in problems]) from None
-    try:
-        raw = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        from evaluations.core.template import TemplateProblem
-
-        raise DocumentError(
-            [TemplateProblem("$", "文件不是 UTF-8 编码的 JSON，也不是 Excel 工作簿（.xlsx）。")]
-        ) from None
-    if isinstance(raw, dict):
-        raw = {key: value for key, value in raw.items() if key != "computed"}
-    return generic_document_from_json(raw, template)
-
-
-def _problem(problem):
-    from evaluations.core.template import TemplateProblem
-
-    where = " ".join(
-        str(part) for part in (getattr(problem, "sheet", ""), getattr(problem, "cell", "")) if part
-    )
-    return TemplateProblem(where or "$", getattr(problem, "message", "") or str(problem))
-
-
-def _check_same_filing(document: GenericDocument, filing: Filing) -> None:
-    """An uploaded file must be this filing's: its department and year."""
-    from evaluations.core.template import TemplateProblem
-
-    named = (document.department.name, document.fiscal_year)
-    if named != (filing.department.name, filing.fiscal_year.year):
-        raise DocumentError(
-            [
-                TemplateProblem(
-                    "department",
-                    f"文件是{document.department.name} {document.fiscal_year}年度的，"
-                    f"不是本填报（{filing.department.name} {filing.fiscal_year.year}年度）的。",
-                )
-            ]
-        )
-
-
-@dataclass
-class UploadFigures:
-    """The score panel's figures of one side of an upload preview."""
-
-    score: GenericScore
-    complete: bool
-
-    @property
-    def grade_shown(self) -> str:
-        return self.score.grade if self.complete else "未完成"
-
-
-@dataclass
-class UploadPreview:
-    """What confirming an upload would change (core.generic.generic_changes,
-    labelled from the template), the figures before and after, and the
-    findings the filing would have."""
-
-    filename: str
-    version: int
-    changes: list
-    before: UploadFigures
-    after: UploadFigures
-    errors: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
-
-
-def _figures(document: GenericDocument, template: FormTemplate):
-    score = generic_score(document, template)
-    findings = generic_validate(document, template, score)
-    missing = generic_missing_parts(document, template, findings)
-    return UploadFigures(score=score, complete=not missing), findings
-
-
-def upload_preview(
-    *, filing: Filing, template: FormTemplate, document: GenericDocument, filename: str
-) -> UploadPreview:
-    """Compare an uploaded `document` with the saved filing, in memory:
-    nothing is written."""
-    before = generic_document_read(filing)
-    figures_before, _ = _figures(before, template)
-    figures_after, findings = _figures(document, template)
-    return UploadPreview(
-        filename=filename,
-        version=filing.version,
-        changes=generic_changes(before, document, template),
-        before=figures_before,
-        after=figures_after,
-        errors=[finding for finding in findings if finding.kind == "error"],
-        warnings=[finding for finding in findings if finding.kind != "error"],
-    )
-
-
 def _pending_key(filing: Filing) -> str:
     # As views.excel keeps a Hunan workbook between preview and confirmation,
     # under a key of its own: the two confirmations read different formats.
@@ -684,12 +584,12 @@ def filing_upload(request, pk):
         else FilingRevision.Source.JSON
     )
     try:
-        document = _read_upload(upload, template, filing)
-        _check_same_filing(document, filing)
+        document = generic_upload_read(data=upload.read(), name=upload.name, template=template)
+        upload_check_same_filing(document=document, filing=filing)
     except DocumentError as error:
         messages.error(request, _problems_html("导入失败，数据库未做任何改动：", error.problems))
         return redirect(back)
-    preview = upload_preview(
+    preview = generic_upload_preview(
         filing=filing, template=template, document=document, filename=upload.name
     )
     request.session.pop(_pending_key(filing), None)
