@@ -969,14 +969,15 @@ def workbook_check_container(data: bytes) -> None:
     workbook_check_size(size=len(data))
     if data[:8] == OLE2_MAGIC:
         raise WorkbookError(
-            "这是旧版 Excel 97-2003 工作簿（.xls）或加密的工作簿，"
-            "请在 Excel 中取消密码并另存为 .xlsx 后上传。"
+            "这是旧版 Excel 97-2003 工作簿（.xls）、WPS 表格文件（.et）或加密的工作簿，"
+            "不能读取：请在 Excel 或 WPS 表格中打开（有密码的先取消密码），"
+            "“另存为”Excel 工作簿（.xlsx）后上传。"
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         raise WorkbookError(
-            "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx。"
+            "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 表格另存为 .xlsx。"
         ) from None
     with archive:
         entries = [entry for entry in archive.infolist() if not entry.is_dir()]
@@ -1027,12 +1028,12 @@ def _check_entries(entries):
         if entry.flag_bits & 0x1:
             raise WorkbookError(
                 f"工作簿部件 {shortened(entry.filename)} 已加密，无法读取。"
-                "请在 Excel 中取消密码并另存为 .xlsx 后上传。"
+                "请在 Excel 或 WPS 表格中取消密码并另存为 .xlsx 后上传。"
             )
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise WorkbookError(
                 f"工作簿部件 {shortened(entry.filename)} 使用了 Excel 不使用的压缩方式，"
-                "无法读取。请用 Excel 另存为 .xlsx 后上传。"
+                "无法读取。请用 Excel 或 WPS 表格另存为 .xlsx 后上传。"
             )
 
 

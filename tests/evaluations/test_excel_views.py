@@ -499,7 +499,8 @@ def test_an_xls_file_is_refused_with_a_chinese_message(client, filing, officer):
 
     html = refused(client, filing, hostile.xls_bytes(), name="自评.xls")
 
-    assert "Excel 97-2003" in html and "另存为 .xlsx" in html
+    assert "Excel 97-2003 工作簿（.xls）" in html
+    assert "在 Excel 或 WPS 表格中打开" in html and "另存为”Excel 工作簿（.xlsx）" in html
 
 
 def test_a_formula_is_refused_naming_sheet_and_cell(client, filing, officer):

@@ -110,7 +110,7 @@ def test_a_formula_exits_1_naming_sheet_and_cell(tmp_path, filing):
 def test_an_xls_file_exits_1(tmp_path, filing):
     message = refused(write(tmp_path, hostile.xls_bytes(), name="自评.xls"))
 
-    assert "另存为 .xlsx" in message
+    assert "Excel 或 WPS 表格" in message and "另存为”Excel 工作簿（.xlsx）" in message
     assert reloaded(filing).version == filing.version
 
 

@@ -478,8 +478,9 @@ def test_a_file_that_is_not_a_zip_is_refused():
 def test_an_xls_file_is_refused():
     error = refusal(hostile.xls_bytes())
 
-    assert ".xls" in str(error)
-    assert "另存为 .xlsx" in str(error)
+    assert "Excel 97-2003 工作簿（.xls）" in str(error)
+    assert "在 Excel 或 WPS 表格中打开" in str(error)
+    assert "另存为”Excel 工作簿（.xlsx）" in str(error)
 
 
 def test_a_macro_enabled_workbook_is_refused(junshan_xlsx):
@@ -882,7 +883,7 @@ def test_an_encrypted_zip_entry_is_refused(junshan_xlsx):
     error = refusal(hostile.encrypted_entry(junshan_xlsx, part))
 
     assert error.message == (
-        f"工作簿部件 {part} 已加密，无法读取。请在 Excel 中取消密码并另存为 .xlsx 后上传。"
+        f"工作簿部件 {part} 已加密，无法读取。请在 Excel 或 WPS 表格中取消密码并另存为 .xlsx 后上传。"
     )
 
 
