@@ -102,8 +102,8 @@ def pdf_printed_sizes(pdf: bytes) -> list[tuple[float, str]]:
                 continue
             for line in element:
                 for char in getattr(line, "_objs", []):
-                    if isinstance(char, LTChar) and char.get_text().strip():
-                        if char.size < smallest[0]:
-                            smallest = (round(char.size, 2), line.get_text().strip()[:40])
+                    printed = isinstance(char, LTChar) and char.get_text().strip()
+                    if printed and char.size < smallest[0]:
+                        smallest = (round(char.size, 2), line.get_text().strip()[:40])
         result.append(smallest)
     return result

@@ -18,7 +18,12 @@ Input cells are unlocked; labels, headers and computed figures (控制率, 执�
 执行率得分, 总分, 等次, 建议得分) are locked under sheet protection without a
 password: protection guards against slips, not against the officer. Computed
 cells hold values, never formulas, and are ignored on import, where everything
-is recomputed by the scoring service.
+is recomputed by the scoring service. A blank form leaves them empty.
+
+Every sheet prints legibly on A4, alike from Excel, WPS and LibreOffice: a
+fixed scale, explicit row heights, planned page breaks, the table header
+repeated and a footer naming department, sheet and page
+(services.workbook_print).
 
 Reading treats the file as hostile: the zip container is checked before
 openpyxl opens it — every entry is inflated once in chunks (encryption,
@@ -101,6 +106,14 @@ from evaluations.services.interchange import (
 )
 from evaluations.services.persistence import filing_document_write
 from evaluations.services.summary import document_missing_parts
+from evaluations.services.workbook_print import (
+    LANDSCAPE,
+    TITLE_SIZE,
+    cell_font,
+    sheet_fit_rows,
+    sheet_print,
+    workbook_use_font,
+)
 
 LAYOUT_VERSION = "perfeval-xlsx/1"
 # A workbook-level defined name holding the layout version as a string constant;
@@ -386,18 +399,21 @@ LOCKED = Protection(locked=True)
 _UNLOCKED = Protection(locked=False)
 _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTER = Alignment(wrap_text=True, horizontal="center", vertical="center")
-# Excel's largest row height, in points.
-_MAX_ROW_HEIGHT = 409
+# A label merged down a table that may cross a page break: at the top, where
+# the break cannot cut it (services.workbook_print).
+_TOP = Alignment(wrap_text=True, horizontal="center", vertical="top")
 
 
 # Writing ---------------------------------------------------------------------------
 
 
-def workbook_from_document(*, document: FilingDocument, score: FilingScore) -> bytes:
+def workbook_from_document(*, document: FilingDocument, score: FilingScore | None) -> bytes:
     """The .xlsx bytes of `document` in layout perfeval-xlsx/1.
 
     `score` is `document_score(document=document, template=…)`; its figures fill
     the locked computed cells (they are for reading only; import recomputes).
+    None leaves them empty, for a blank form: an empty form's 总分 0 and 等次
+    差 mean nothing. Every sheet prints on A4 (services.workbook_print).
     Amounts are numeric cells with format 0.00; texts are always string cells,
     so a text starting with = + - @ never becomes a formula. Characters Excel
     cannot store (C0 control characters other than tab and newlines) are
@@ -406,6 +422,7 @@ def workbook_from_document(*, document: FilingDocument, score: FilingScore) -> b
     data = document_to_dict(document=document)
     workbook = Workbook()
     workbook.remove(workbook.active)
+    workbook_use_font(workbook)
     workbook.defined_names[LAYOUT_NAME] = DefinedName(LAYOUT_NAME, attr_text=f'"{LAYOUT_VERSION}"')
     workbook.properties.creator = "perfeval"
     workbook.properties.title = (
@@ -418,7 +435,7 @@ def workbook_from_document(*, document: FilingDocument, score: FilingScore) -> b
     _write_score(SheetWriter(workbook.create_sheet(SHEET_SCORE)), data, score)
     for index, project in enumerate(data["projects"]):
         sheet = workbook.create_sheet(f"{PROJECT_SHEET_PREFIX}{index + 1}")
-        _write_project(SheetWriter(sheet), data, project, score.projects[index])
+        _write_project(SheetWriter(sheet), data, project, score and score.projects[index])
 
     output = io.BytesIO()
     workbook.save(output)
@@ -441,7 +458,8 @@ def blank_workbook(*, department: Department, fiscal_year: FiscalYear | int) -> 
     what is known already: the department and jurisdiction names, the year,
     and from the department's filing of the year before (when there is one)
     the profile texts, each 附件1 row's 本年决算数 as this year's 上年决算数, and
-    the project items by name with their 上年决算数.
+    the project items by name with their 上年决算数. Computed cells (控制率,
+    执行率, 总分, 等次 …) stay empty.
 
     `fiscal_year` is a FiscalYear or a year number. Called by the download view
     of a department that has not started its filing; the caller checks the
@@ -470,34 +488,27 @@ def blank_workbook(*, department: Department, fiscal_year: FiscalYear | int) -> 
             doc.ProjectItem(name=item.name, prior_final=item.final)
             for item in before.basic_data.project_items
         ]
-    score = document_score(document=document, template=_template_for(fiscal_year, year))
-    return workbook_from_document(document=document, score=score)
-
-
-def _template_for(fiscal_year, year):
-    if isinstance(fiscal_year, FiscalYear):
-        return fiscal_year.default_template
-    known = FiscalYear.objects.filter(year=year).select_related("default_template").first()
-    # An unsaved template carries the model defaults (执行率 10 分, 90/80/60 bands).
-    return known.default_template if known else ScoringTemplate()
+    return workbook_from_document(document=document, score=None)
 
 
 class SheetWriter:
     """Writes cells with the workbook's styles: headers and labels locked,
-    inputs unlocked, computed values locked and grey. Shared with
-    services.generic_excel, so both layouts look and protect alike."""
+    inputs unlocked, computed values locked and grey, all in the one font.
+    Shared with services.generic_excel, so both layouts look, protect and
+    print alike. A cell without a font of its own takes the workbook's,
+    SimSun 11 pt (workbook_print.workbook_use_font). It remembers the cells
+    written and the heading rows (a title's, a header's) for `finish`, which
+    sizes the rows and sets up the printing."""
 
     def __init__(self, sheet: Worksheet):
         self.ws = sheet
+        self.written: list[str] = []
+        self.headings: set[int] = set()
         sheet.protection.sheet = True
         # Protected by default once the sheet is protected; resizing rows and
         # columns to read long texts is harmless.
         sheet.protection.formatRows = False
         sheet.protection.formatColumns = False
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
 
     def widths(self, **widths):
         for column, width in widths.items():
@@ -517,6 +528,7 @@ class SheetWriter:
         border=True,
     ):
         cell = self.ws[coord]
+        self.written.append(coord)
         if isinstance(value, str):
             _set_text(cell, value)
         else:
@@ -539,22 +551,28 @@ class SheetWriter:
 
     def title(self, merge, text):
         coord = merge.split(":")[0]
-        self._put(
-            coord, text, merge=merge, font=Font(bold=True, size=14), alignment=_CENTER, border=False
+        cell = self._put(
+            coord,
+            text,
+            merge=merge,
+            font=cell_font(size=TITLE_SIZE, bold=True),
+            alignment=_CENTER,
+            border=False,
         )
-        self.ws.row_dimensions[int(re.sub(r"\D", "", coord))].height = 30
+        self.headings.add(cell.row)
 
     def note(self, merge, text):
         self._put(merge.split(":")[0], text, merge=merge, border=False)
 
     def header(self, coord, text, *, merge=None):
-        self._put(
-            coord, text, merge=merge, font=Font(bold=True), fill=_HEADER_FILL, alignment=_CENTER
-        )
+        bold = cell_font(bold=True)
+        cell = self._put(coord, text, merge=merge, font=bold, fill=_HEADER_FILL, alignment=_CENTER)
+        self.headings.add(cell.row)
 
     def label(self, coord, text, *, merge=None, indent=0, bold=False):
         alignment = Alignment(wrap_text=True, vertical="center", indent=indent)
-        self._put(coord, text, merge=merge, alignment=alignment, font=Font(bold=bold))
+        font = cell_font(bold=True) if bold else None
+        self._put(coord, text, merge=merge, alignment=alignment, font=font)
 
     def blank(self, coord, *, merge=None):
         self._put(coord, None, merge=merge)
@@ -602,19 +620,21 @@ class SheetWriter:
             alignment=_CENTER,
         )
 
-    def fit(self, row, text, width):
-        """Make a row tall enough for `text` wrapped in `width` character units
-        (Excel does not grow rows holding merged cells by itself)."""
-        if not text:
-            return
-        lines = 0
-        for paragraph in str(text).split("\n"):
-            # CJK characters take two width units.
-            units = sum(2 if ord(char) > 0x2E7F else 1 for char in paragraph)
-            lines += max(1, math.ceil(units / max(width - 2, 1)))
-        height = min(_MAX_ROW_HEIGHT, max(20, 15 * lines + 4))
-        current = self.ws.row_dimensions[row].height or 0
-        self.ws.row_dimensions[row].height = max(current, height)
+    def finish(self, *, footer, orientation="portrait", title_rows=None, closing=()):
+        """Size every row to its wrapped text and set the sheet up to print
+        (services.workbook_print.sheet_print): `footer` names the department,
+        `title_rows` (first, last) repeat on every page, the rows from a row
+        of `closing` (outermost first) to the end stay on one page with the
+        table rows above them."""
+        sheet_fit_rows(self.ws, self.written)
+        sheet_print(
+            self.ws,
+            footer=footer,
+            orientation=orientation,
+            title_rows=title_rows,
+            headings=self.headings,
+            closing=closing,
+        )
 
 
 def _set_text(cell, value):
@@ -639,7 +659,7 @@ def _get(data, path):
     return value
 
 
-def _footer(data):
+def _signature(data):
     contact = data["contact"]
     return (
         f"填表人：{contact['preparer'] or ''}　　填报日期：{contact['date'] or ''}　　"
@@ -647,15 +667,27 @@ def _footer(data):
     )
 
 
+def _department(data):
+    return data["department"]["name"]
+
+
+# Column widths keep each sheet within workbook_print.width_budget: 96 units
+# portrait, 141 landscape. `score` is None on a blank form, so a computed
+# cell is written as `score and score.…`: empty there.
+
+
 def _write_profile(w, data):
-    w.widths(A=36, B=34, C=34, D=34)
+    w.widths(A=22, B=24, C=24, D=24)
     w.title("A1:D1", f"{data['fiscal_year']}年度 {data['department']['name']} 部门基本情况")
     w.header("A2", "项目")
     w.header("B2", "内容", merge="B2:D2")
+    closing = None
     for row, (path, label, kind) in enumerate(_PROFILE_ROWS, start=_PROFILE_FIRST_ROW):
         merge = f"B{row}:D{row}"
         if kind == _SECTION:
             w.header(f"A{row}", label, merge=f"A{row}:D{row}")
+            # The last section, 填报信息: the contact lines the head signs under.
+            closing = row
             continue
         w.label(f"A{row}", label)
         value = _get(data, path)
@@ -671,12 +703,12 @@ def _write_profile(w, data):
             w.count(f"B{row}", value)
         else:
             w.text(f"B{row}", value, merge=merge)
-            w.fit(row, value, 102)
+    w.finish(footer=_department(data), title_rows=(2, 2), closing=(closing,))
 
 
 def _write_funds(w, data, score):
     funds = data["funds"]
-    w.widths(A=30, B=16, C=16, D=16, E=12, F=14, G=12)
+    w.widths(A=24, B=13, C=13, D=13, E=9, F=11, G=11)
     w.title("A1:G1", f"{data['fiscal_year']}年度资金（万元）")
     w.header("A2", "项目")
     for column, header, _ in _FUND_COLUMNS:
@@ -688,8 +720,8 @@ def _write_funds(w, data, score):
     for column, _, key in _FUND_COLUMNS:
         w.amount(f"{column}3", funds[key])
     w.amount("E3", funds["weight"])
-    w.shown("F3", score.execution_rate, number_format=RATE_FORMAT)
-    w.shown("G3", score.execution_score)
+    w.shown("F3", score and score.execution_rate, number_format=RATE_FORMAT)
+    w.shown("G3", score and score.execution_score)
     w.note("A4:G4", "分值为空时按评分模板计分（默认 10 分）。执行率、执行率得分由系统计算。")
     row = 5
     for title, hint, lines in _FUNDS_GROUPS:
@@ -702,12 +734,13 @@ def _write_funds(w, data, score):
             w.label(f"A{row}", label, indent=1)
             w.amount(f"B{row}", _get(data, path))
         row += 2
+    w.finish(footer=_department(data), title_rows=(2, 2))
 
 
 def _write_basic(w, data, score):
     year = data["fiscal_year"]
     basic = data["basic_data"]
-    w.widths(A=40, B=16, C=16, D=16, E=16, F=16, G=16)
+    w.widths(A=24, B=12, C=12, D=12, E=12, F=12, G=12)
     w.title("A1:G1", f"{year}年度部门整体支出绩效评价基础数据表")
     w.note("A2:G2", f"填报单位：{data['department']['name']}")
     w.header("A3", "财政供养人员情况（人）", merge="A3:A4")
@@ -715,7 +748,7 @@ def _write_basic(w, data, score):
         w.header(f"{column}3", header)
     w.count("B4", data["staffing"]["authorized"])
     w.count("C4", data["staffing"]["actual"])
-    w.shown("D4", score.staffing_control_rate, number_format=RATE_FORMAT)
+    w.shown("D4", score and score.staffing_control_rate, number_format=RATE_FORMAT)
     w.header("A5", "经费控制情况（万元）")
     for column, header in zip("BCD", _basic_headers(year), strict=True):
         w.header(f"{column}5", header)
@@ -736,6 +769,7 @@ def _write_basic(w, data, score):
         _write_basic_row(w, row, key, basic["rows"][key])
         row += 1
 
+    buildings_header = row
     w.header(f"A{row}", _BUILDINGS_LABEL)
     for column, header, _ in _BUILDING_COLUMNS:
         w.header(f"{column}{row}", header)
@@ -743,7 +777,7 @@ def _write_basic(w, data, score):
     for index in range(len(buildings) + SPARE_ROWS):
         row += 1
         building = buildings[index] if index < len(buildings) else None
-        rates = score.buildings[index] if building else None
+        rates = score.buildings[index] if building and score else None
         w.text(f"A{row}", building and building["name"])
         for column, _, key in _BUILDING_COLUMNS:
             if key is not None:
@@ -753,13 +787,15 @@ def _write_basic(w, data, score):
     row += 1
     w.label(f"A{row}", _AUSTERITY_LABEL, bold=True)
     w.text(f"B{row}", basic["austerity_measures"], merge=f"B{row}:G{row}")
-    w.fit(row, basic["austerity_measures"], 96)
-    w.note(f"A{row + 1}:G{row + 1}", _footer(data))
+    w.note(f"A{row + 1}:G{row + 1}", _signature(data))
     w.note(
         f"A{row + 2}:G{row + 2}",
         "说明：“项目支出”需要填报基本支出以外的所有项目支出情况，“公用经费”填报基本支出中的"
         "一般商品和服务支出。空行不导入。",
     )
+    # The buildings' table has its own header: it starts a page rather than
+    # continue under the repeated 经费控制 header, where that fits.
+    w.finish(footer=_department(data), title_rows=(5, 5), closing=(buildings_header, row + 1))
 
 
 def _staffing_headers(year):
@@ -792,9 +828,9 @@ def _write_score(w, data, score):
     w.shown("D4", _decimal(funds["initial_budget"]))
     w.shown("E4", _decimal(funds["full_year_budget"]))
     w.shown("F4", _decimal(funds["executed"]))
-    w.shown("G4", score.execution_weight)
-    w.shown("H4", score.execution_rate, number_format=RATE_FORMAT)
-    w.shown("I4", score.execution_score)
+    w.shown("G4", score and score.execution_weight)
+    w.shown("H4", score and score.execution_rate, number_format=RATE_FORMAT)
+    w.shown("I4", score and score.execution_score)
     w.note("J4:K9", f"本栏数据取自“{SHEET_FUNDS}”工作表，请在该表填写。")
     w.label("B5", "按收入性质分：", merge="B5:E5")
     w.label("F5", "按支出性质分：", merge="F5:I5")
@@ -810,7 +846,9 @@ def _write_score(w, data, score):
             w.blank(f"F{row}", merge=f"F{row}:H{row}")
             w.blank(f"I{row}")
     _write_goal(w, 10, data["overall_goal"])
-    _write_indicators(w, _SCORE_INDICATOR_HEADER, data["indicators"], score, _footer(data))
+    header = _SCORE_INDICATOR_HEADER
+    total = _write_indicators(w, header, data["indicators"], score, _signature(data))
+    _finish_indicators(w, data, header, total)
 
 
 def _write_project(w, data, project, score):
@@ -837,20 +875,31 @@ def _write_project(w, data, project, score):
             w.amount(f"{column}{row}", line.get(name))
         if key == "total":
             w.amount(f"G{row}", funds["weight"])
-            w.shown(f"H{row}", score.execution_rate, number_format=RATE_FORMAT)
-            w.shown(f"I{row}", score.execution_score)
+            w.shown(f"H{row}", score and score.execution_rate, number_format=RATE_FORMAT)
+            w.shown(f"I{row}", score and score.execution_score)
         else:
             for column in "GHI":
                 w.blank(f"{column}{row}")
         w.blank(f"J{row}", merge=f"J{row}:K{row}")
     _write_goal(w, 9, project["goal"])
-    footer = "备注：一个一级项目支出一张表。" + _footer(data)
-    _write_indicators(w, _PROJECT_INDICATOR_HEADER, project["indicators"], score, footer)
+    signature = "备注：一个一级项目支出一张表。" + _signature(data)
+    header = _PROJECT_INDICATOR_HEADER
+    total = _write_indicators(w, header, project["indicators"], score, signature)
+    _finish_indicators(w, data, header, total)
+
+
+def _finish_indicators(w, data, header_row, total):
+    """附件2 and 附件3 print landscape, the indicator header on every page."""
+    w.finish(
+        footer=_department(data),
+        orientation=LANDSCAPE,
+        title_rows=(header_row, header_row),
+        closing=(total,),
+    )
 
 
 def _indicator_widths(w):
-    w.widths(A=10, B=12, C=14, D=26, E=16, F=16, G=9, H=9, I=24, J=9, K=10)
-    w.ws.page_setup.orientation = "landscape"
+    w.widths(A=8, B=10, C=12, D=24, E=14, F=14, G=8, H=8, I=23, J=8, K=9)
 
 
 def _write_goal(w, row, goal):
@@ -859,14 +908,16 @@ def _write_goal(w, row, goal):
     w.header(f"G{row}", "实际完成情况", merge=f"G{row}:K{row}")
     w.text(f"B{row + 1}", goal["expected"], merge=f"B{row + 1}:F{row + 1}")
     w.text(f"G{row + 1}", goal["actual"], merge=f"G{row + 1}:K{row + 1}")
-    w.fit(row + 1, max(goal["expected"] or "", goal["actual"] or "", key=len), 60)
 
 
-def _write_indicators(w, header_row, indicators, score, footer):
+def _write_indicators(w, header_row, indicators, score, signature):
+    """The indicator table from `header_row`, then 总分, 换算得分, 等次 and the
+    `signature` line; returns the 总分 row."""
     ws = w.ws
     count = max(len(indicators) + SPARE_ROWS, MIN_INDICATOR_ROWS)
     first, last = header_row + 1, header_row + count
     w.header(f"A{header_row}", "绩效指标", merge=f"A{header_row}:A{last}")
+    ws[f"A{header_row}"].alignment = _TOP
     for column, header, _ in _INDICATOR_COLUMNS:
         w.header(f"{column}{header_row}", header)
     for offset in range(count):
@@ -875,8 +926,8 @@ def _write_indicators(w, header_row, indicators, score, footer):
         for column, _, key in _INDICATOR_COLUMNS:
             coord = f"{column}{row}"
             if key is None:
-                suggested = score.indicators[offset].suggested_score if indicator else None
-                w.shown(coord, suggested)
+                figures = score and indicator and score.indicators[offset]
+                w.shown(coord, figures and figures.suggested_score)
             elif key in _INDICATOR_AMOUNTS:
                 w.amount(coord, indicator and indicator[key])
             elif key == "applicable":
@@ -887,8 +938,6 @@ def _write_indicators(w, header_row, indicators, score, footer):
                 ws[coord].alignment = _CENTER
             else:
                 w.text(coord, indicator and indicator[key])
-        if indicator:
-            w.fit(row, max((indicator[key] or "" for key in _INDICATOR_TEXTS), key=len), 24)
 
     # OOXML's showDropDown="1" *hides* the in-cell arrow, so it stays False.
     # Actuals are often numbers, so any value is allowed (no error message).
@@ -918,16 +967,17 @@ def _write_indicators(w, header_row, indicators, score, footer):
 
     total = last + 1
     w.label(f"A{total}", _TOTAL_LABEL, merge=f"A{total}:F{total}", bold=True)
-    w.shown(f"G{total}", score.max_score)
-    w.shown(f"H{total}", score.total_score)
+    w.shown(f"G{total}", score and score.max_score)
+    w.shown(f"H{total}", score and score.total_score)
     w.note(f"I{total}:K{total}", "分值列为满分，得分列为总分（含执行率得分）。")
     w.label(f"A{total + 1}", "换算得分（总分 ÷ 满分 × 100）", merge=f"A{total + 1}:F{total + 1}")
     w.blank(f"G{total + 1}")
-    w.shown(f"H{total + 1}", score.normalized_score)
+    w.shown(f"H{total + 1}", score and score.normalized_score)
     w.label(f"A{total + 2}", "等次", merge=f"A{total + 2}:F{total + 2}")
     w.blank(f"G{total + 2}")
-    w.shown(f"H{total + 2}", score.grade, number_format=TEXT_FORMAT)
-    w.note(f"A{total + 3}:K{total + 3}", footer)
+    w.shown(f"H{total + 2}", score and score.grade, number_format=TEXT_FORMAT)
+    w.note(f"A{total + 3}:K{total + 3}", signature)
+    return total
 
 
 # Reading: the container -------------------------------------------------------------

@@ -284,11 +284,9 @@ def blank_workbook_of(template: CoreTemplate) -> bytes:
 
         return blank_template_workbook(template)
     from evaluations.core.document import FilingDocument
-    from evaluations.core.hunan import hunan_params
-    from evaluations.core.scoring import document_score
     from evaluations.services.excel import workbook_from_document
 
-    document = FilingDocument(fiscal_year=_blank_year(template))
+    # No score: a form not yet filled in shows no 总分 and no 等次.
     return workbook_from_document(
-        document=document, score=document_score(document=document, template=hunan_params(template))
+        document=FilingDocument(fiscal_year=_blank_year(template)), score=None
     )

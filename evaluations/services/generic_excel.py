@@ -15,6 +15,12 @@ Column A of every sheet is hidden and locked: it names what each line holds
 finds every value by its name, never by its position. The 表式 line names
 the template's code@version and a workbook of another template is refused.
 
+Every sheet prints on A4 (services.workbook_print): 基本信息 upright, the
+tables landscape with their header row on every page and the totals kept
+with the rows above them. A table's columns get widths by what they hold,
+the text columns narrowed together until the table is one page wide at the
+legible scale; a table too wide even so prints smaller.
+
 Cells an officer fills are unlocked and yellow; labels, the template's text,
 reviewer columns and computed figures are locked under sheet protection
 without a password (it guards against slips). Computed cells hold values,
@@ -31,6 +37,7 @@ sheet and cell in one refusal.
 """
 
 import io
+import math
 import re
 
 from openpyxl import Workbook
@@ -83,6 +90,7 @@ from .generic_render import (
     document_views,
     rule_text,
 )
+from .workbook_print import LANDSCAPE, lines_height, width_budget, workbook_use_font
 
 GENERIC_LAYOUT_VERSION = "perfeval-generic-xlsx/1"
 INFO_SHEET = "基本信息"
@@ -100,6 +108,9 @@ PERCENT_FORMAT = '0.00"%"'
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _NUMBER_FORMATS = {"amount": AMOUNT_FORMAT, "points": AMOUNT_FORMAT, "percent": PERCENT_FORMAT}
 _CENTER = Alignment(wrap_text=True, horizontal="center", vertical="center")
+# A level cell merged down its rows may cross a page break: its name stays at
+# the top, where the break cannot cut it (services.workbook_print).
+_TOP = Alignment(wrap_text=True, horizontal="center", vertical="top")
 _INFO_KEY, _INFO_LABEL, _INFO_VALUE = "A", "B", "C"
 
 
@@ -148,18 +159,20 @@ def generic_workbook(
 def _workbook(template, document, score, *, blank: bool) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
+    workbook_use_font(workbook)
     workbook.defined_names[LAYOUT_NAME] = DefinedName(
         LAYOUT_NAME, attr_text=f'"{GENERIC_LAYOUT_VERSION}"'
     )
     workbook.properties.creator = "perfeval"
     workbook.properties.title = f"{template.title}（{template.identity}）"
-    _write_info(SheetWriter(workbook.create_sheet(INFO_SHEET)), template, document, blank)
+    _write_info(SheetWriter(workbook.create_sheet(INFO_SHEET)), template, document)
     views = document_views(template, document, score, free_lines=SPARE_FREE_LINES, blank=blank)
     summed = [i for i, view in enumerate(views) if view.table.key in template.scoring.sum_tables]
     closing = summed[-1] if summed else len(views) - 1
     for index, (view, name) in enumerate(zip(views, sheet_names(template), strict=True)):
         writer = SheetWriter(workbook.create_sheet(name))
-        _write_table(writer, template, view, score if index == closing else None, blank)
+        totals = score if index == closing else None
+        _write_table(writer, template, view, totals, blank, document.department.name)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -191,21 +204,20 @@ def _value(w: SheetWriter, coord: str, kind: str, value, *, editable: bool) -> N
         w.label(coord, text)
 
 
-def _write_info(w: SheetWriter, template: FormTemplate, document: GenericDocument, blank: bool):
+def _write_info(w: SheetWriter, template: FormTemplate, document: GenericDocument):
     _hide_keys(w)
-    w.widths(B=26, C=90)
+    w.widths(B=22, C=72)
     year = f"{document.fiscal_year}年度" if document.fiscal_year else ""
     w.title("B1:C1", f"{year}{template.title}")
     w.header("B2", "项目")
     w.header("C2", "内容")
     row = HEADER_ROW
 
-    def line(key, label, kind, value, *, editable=True, height_text=""):
+    def line(key, label, kind, value, *, editable=True):
         nonlocal row
         _key(w, row, key)
         w.label(f"{_INFO_LABEL}{row}", label)
         _value(w, f"{_INFO_VALUE}{row}", kind, value, editable=editable)
-        w.fit(row, height_text, 90)
         row += 1
 
     line("#template", "表式编号（请勿修改）", "text", template.identity, editable=False)
@@ -217,14 +229,7 @@ def _write_info(w: SheetWriter, template: FormTemplate, document: GenericDocumen
         editable=False,
     )
     if template.example_maxima:
-        line(
-            "#note",
-            "注意",
-            "text",
-            EXAMPLE_MAXIMA_NOTE,
-            editable=False,
-            height_text=EXAMPLE_MAXIMA_NOTE,
-        )
+        line("#note", "注意", "text", EXAMPLE_MAXIMA_NOTE, editable=False)
     department = document.department
     # What the filing already knows is shown locked; a blank form leaves it to the officer.
     line(
@@ -248,7 +253,7 @@ def _write_info(w: SheetWriter, template: FormTemplate, document: GenericDocumen
     for item in template.header:
         label = f"{item.label}（{item.unit}）" if item.unit else item.label
         value = document.header.get(item.key)
-        line(f"header:{item.key}", label, item.type, value, height_text=str(value or ""))
+        line(f"header:{item.key}", label, item.type, value)
         if item.type == "enum":
             _choices(w, f"{_INFO_VALUE}{row - 1}", item.choices)
     if template.scoring.points == "officer_total":
@@ -262,11 +267,14 @@ def _write_info(w: SheetWriter, template: FormTemplate, document: GenericDocumen
     for section in template.narrative:
         title = f"{section.number}、{section.title}" if section.number else section.title
         text = document.narrative.get(section.key, "")
-        line(f"narrative:{section.key}", title, "text", text, height_text=text or "\n\n\n")
+        line(f"narrative:{section.key}", title, "text", text)
+        # Room to write by hand on a printed blank form.
+        w.ws.row_dimensions[row - 1].height = lines_height(4)
+    contact = row
     for key, label in CONTACT_LABELS.items():
         line(f"contact:{key}", label, "text", getattr(document.contact, key))
     w.ws.freeze_panes = f"A{HEADER_ROW}"
-    w.ws.print_title_rows = "2:2"
+    w.finish(footer=document.department.name, title_rows=(2, 2), closing=(contact,))
 
 
 def _choices(w: SheetWriter, coord: str, choices) -> None:
@@ -292,27 +300,53 @@ def _letters(view: TableView) -> list[str]:
     return [get_column_letter(2 + i) for i in range(count)]
 
 
-def _width(column: ColumnView) -> float:
+# Column widths in units (services.workbook_print): what a column holds sets
+# its width; the text columns give way when the table is too wide.
+_NUMBER_WIDTH = 9
+_CHOICE_WIDTH = 11
+_APPLICABLE_WIDTH = 8
+_NARROWEST_TEXT = 9
+
+
+def _natural_width(column: ColumnView) -> float:
     if column.is_number:
-        return 10
+        return _NUMBER_WIDTH
     if column.type in ("enum", "date"):
-        return 13
+        return _CHOICE_WIDTH
     if column.column is None or column.key.startswith("level"):
-        return 16
+        return 12
     if column.editor == "template":
-        return 34
-    return 22
+        return 30
+    return 18
 
 
-def _write_table(w: SheetWriter, template, view: TableView, score, blank: bool) -> None:
+def _widths(view: TableView) -> list[float]:
+    """The widths of the table's columns, in letter order: natural widths,
+    the text columns then narrowed by the same share of what they have
+    above _NARROWEST_TEXT until the table fits width_budget(LANDSCAPE)."""
+    widths = [_natural_width(column) for column in view.columns]
+    text = [i for i, column in enumerate(view.columns) if widths[i] > _CHOICE_WIDTH]
+    if view.not_applicable:
+        widths += [_APPLICABLE_WIDTH, 18]
+        text.append(len(widths) - 1)
+    excess = sum(widths) - width_budget(LANDSCAPE)
+    room = sum(widths[i] - _NARROWEST_TEXT for i in text)
+    if excess > 0 and room > 0:
+        share = min(1.0, excess / room)
+        for i in text:
+            # Rounded down to a tenth, so the sum stays within the budget.
+            widths[i] = math.floor((widths[i] - (widths[i] - _NARROWEST_TEXT) * share) * 10) / 10
+    return widths
+
+
+def _write_table(
+    w: SheetWriter, template, view: TableView, score, blank: bool, department: str
+) -> None:
     ws = w.ws
     _hide_keys(w)
     letters = _letters(view)
     last = letters[-1]
-    for letter, column in zip(letters, view.columns, strict=False):
-        w.widths(**{letter: _width(column)})
-    if view.not_applicable:
-        w.widths(**{letters[-2]: 10, letters[-1]: 24})
+    w.widths(**dict(zip(letters, _widths(view), strict=True)))
     w.title(f"B1:{last}1", view.table.title)
     note = "黄色单元格由单位填写。"
     if template.example_maxima:
@@ -330,6 +364,8 @@ def _write_table(w: SheetWriter, template, view: TableView, score, blank: bool) 
             _write_line(w, view, letters, row, line)
         else:
             _write_figures_line(w, view, letters, row, line)
+            if line.kind == "heading":
+                w.headings.add(row)
         row += 1
     _merge_level_cells(w, view, letters)
     if view.not_applicable:
@@ -341,16 +377,22 @@ def _write_table(w: SheetWriter, template, view: TableView, score, blank: bool) 
                 f"{letters[position]}{first_input}:{letters[position]}{row - 1}",
                 column.column.choices,
             )
-    if score is not None:
-        row = _write_totals(w, template, score, letters, row + 1, blank)
+    # The totals follow an empty line, which goes with them to a new page.
+    closing = ()
+    if score is not None and score.points != "none":
+        closing = (row,)
+        _write_totals(w, template, score, letters, row + 1, blank)
     ws.freeze_panes = f"A{FIRST_LINE}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
+    w.finish(
+        footer=department,
+        orientation=LANDSCAPE,
+        title_rows=(HEADER_ROW, HEADER_ROW),
+        closing=closing,
+    )
 
 
 def _write_line(w: SheetWriter, view: TableView, letters, row: int, line: LineView) -> None:
     _key(w, row, f"free:{line.key}" if line.is_free else f"row:{line.key}")
-    longest = ""
     for letter, column, cell in zip(letters, view.columns, line.cells, strict=False):
         coord = f"{letter}{row}"
         if cell.rowspan == 0:
@@ -374,7 +416,6 @@ def _write_line(w: SheetWriter, view: TableView, letters, row: int, line: LineVi
             if not officer:
                 # A reviewer's column: shown, locked for the officer.
                 w.ws[coord].protection = LOCKED
-        longest = max(longest, cell.text, key=len)
     if view.not_applicable:
         applicable, reason = letters[-2], letters[-1]
         if line.may_be_not_applicable:
@@ -386,11 +427,9 @@ def _write_line(w: SheetWriter, view: TableView, letters, row: int, line: LineVi
             w.text(f"{applicable}{row}", state)
             w.ws[f"{applicable}{row}"].alignment = _CENTER
             w.text(f"{reason}{row}", line.reason)
-            longest = max(longest, line.reason, key=len)
         else:
             w.blank(f"{applicable}{row}")
             w.blank(f"{reason}{row}")
-    w.fit(row, longest, 22)
 
 
 def _write_figures_line(w: SheetWriter, view: TableView, letters, row: int, line: LineView) -> None:
@@ -419,6 +458,7 @@ def _merge_level_cells(w: SheetWriter, view: TableView, letters) -> None:
                 row = FIRST_LINE + offset
                 letter = letters[position]
                 w.ws.merge_cells(f"{letter}{row}:{letter}{row + cell.rowspan - 1}")
+                w.ws[f"{letter}{row}"].alignment = _TOP
 
 
 def _applicable_list(w: SheetWriter, letter: str, first: int, last: int) -> None:
@@ -437,39 +477,40 @@ def _applicable_list(w: SheetWriter, letter: str, first: int, last: int) -> None
 
 def _write_totals(
     w: SheetWriter, template, score: GenericScore, letters, row: int, blank: bool
-) -> int:
-    """The totals under the last summed table: label across, figure at the end."""
-    if score.points == "none":
-        return row
+) -> None:
+    """The totals under the last summed table: label across, figure at the
+    end; an explanation (说明, 计算方法) across all but the first column."""
     label_end, value = letters[-2], letters[-1]
     if score.points == "officer_total":
-        lines = [
+        figures = [
             ("单位自评得分（总分）", None if blank else score.normalized),
             ("等次", "" if blank else score.grade),
-            ("说明", score.note),
         ]
+        explanation = ("说明", score.note)
     else:
-        lines = [
+        figures = [
             ("自评得分合计", None if blank else score.raw_total),
             ("适用分值合计", None if blank else score.applicable_maximum),
         ]
         for word, sections in (("加分", score.bonus), ("扣分", score.deductions)):
             for section in sections:
                 label = f"{word}：{section.label}（上限 {number_text(section.max_points)} 分）"
-                lines.append((label, None if blank else section.applied))
-        lines.append(("换算得分", None if blank else score.normalized))
-        lines.append(("等次", "" if blank else score.grade))
-        lines.append(("计算方法", rule_text(template)))
-    for label, figure_value in lines:
+                figures.append((label, None if blank else section.applied))
+        figures.append(("换算得分", None if blank else score.normalized))
+        figures.append(("等次", "" if blank else score.grade))
+        explanation = ("计算方法", rule_text(template))
+    for label, figure in figures:
         _key(w, row, "#total")
         w.label(f"{letters[0]}{row}", label, merge=f"{letters[0]}{row}:{label_end}{row}", bold=True)
-        if isinstance(figure_value, str):
-            w.shown(f"{value}{row}", figure_value, number_format=TEXT_FORMAT)
-            w.fit(row, figure_value, 20)
+        if isinstance(figure, str):
+            w.shown(f"{value}{row}", figure, number_format=TEXT_FORMAT)
         else:
-            w.shown(f"{value}{row}", figure_value)
+            w.shown(f"{value}{row}", figure)
         row += 1
-    return row
+    label, text = explanation
+    _key(w, row, "#total")
+    w.label(f"{letters[0]}{row}", label, bold=True)
+    w.label(f"{letters[1]}{row}", text, merge=f"{letters[1]}{row}:{value}{row}")
 
 
 def _require_generic(template: FormTemplate) -> None:

@@ -26,6 +26,7 @@ from evaluations.services.generic_excel import (
 )
 from evaluations.services.generic_pdf import blank_template_pdf, generic_report_pdf
 from evaluations.services.generic_render import blank_document
+from evaluations.services.workbook_print import SCALE
 from tests.evaluations.services import excel_hostile as hostile
 
 DEMO = Path(__file__).resolve().parents[3] / "evaluations" / "fixtures" / "demo"
@@ -343,7 +344,8 @@ def test_officer_cells_are_unlocked_and_the_rest_locked_for_printing_landscape()
     for header in ("考核项目", "考核指标", "评分内容", "分值", "评定分数"):
         assert sheet[f"{column_of(sheet, header)}{row}"].protection.locked, header
     assert sheet.print_title_rows == "$3:$3"
-    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.scale == SCALE
+    assert not sheet.sheet_properties.pageSetUpPr.fitToPage
     assert "B4:B7" in {str(merged) for merged in sheet.merged_cells.ranges}
 
 
