@@ -6,13 +6,15 @@ paper: header block, table(s), the totals, the narrative, 备注 and the
 signature line. Rendering reuses services.pdf: Django's autoescaping template
 engine, WeasyPrint reading through `SafeURLFetcher` (data: URLs and our static
 files only), the system's Noto CJK fonts, the page numbers "第 X 页 共 Y 页"
-of report.css, and the zero-width breaks that keep long unbroken runs fast.
+of report.css, the zero-width breaks that keep long unbroken runs fast, and
+its tagged PDF/UA-1 output with the 草稿 watermark as an artifact.
 A caller that renders in a worker bounds the time as services.reports does.
 """
 
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from evaluations.core.generic import GenericDocument, GenericScore, generic_score
 from evaluations.core.template import FormTemplate, Narrative, number_text
@@ -31,7 +33,15 @@ from .generic_render import (
     rule_text,
     value_text,
 )
-from .pdf import STYLESHEET, breakable_text, chinese_date, html_to_pdf, static_url, text_paragraphs
+from .pdf import (
+    STYLESHEET,
+    breakable_text,
+    chinese_date,
+    html_to_pdf,
+    pdf_metadata,
+    static_url,
+    text_paragraphs,
+)
 
 REPORT_TEMPLATE = "evaluations/generic/report.html"
 # Header texts longer than this take a line of their own.
@@ -58,6 +68,7 @@ class PrintedCell:
     rowspan: int = 1
     colspan: int = 1
     css: str = "text"
+    header: bool = False  # a <th scope="row">: the title of a heading or 小计 line
 
 
 @dataclass
@@ -137,7 +148,7 @@ def _figures_line(view: TableView, line: LineView) -> PrintedLine:
     first = next((i for i, c in enumerate(columns) if c.key in line.figures), len(columns))
     css = "heading" if line.kind == "heading" else "subtotal"
     printed = PrintedLine(kind=line.kind)
-    printed.cells.append(PrintedCell(text=line.title, colspan=max(first, 1), css=css))
+    printed.cells.append(PrintedCell(text=line.title, colspan=max(first, 1), css=css, header=True))
     for column in columns[max(first, 1) :]:
         printed.cells.append(PrintedCell(text=line.figures.get(column.key, ""), css="num strong"))
     return printed
@@ -293,6 +304,11 @@ def _render(
     year = f"{fiscal_year}年度" if fiscal_year else ""
     context = {
         "title": f"{year}{department_name}{template.title}{'（空白）' if blank else ''}",
+        # Blank forms have no department: the region that issued the template
+        # is their author.
+        "metadata": pdf_metadata(
+            author=department_name or template.region, created=timezone.localdate()
+        ),
         "heading": f"{year}{template.title}",
         "template": template,
         "department_name": department_name,

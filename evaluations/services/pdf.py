@@ -13,6 +13,14 @@ report can neither read the server's files nor make it call out.
 
 Fonts are the system's Noto CJK families, found by fontconfig; nothing is
 downloaded.
+
+Every PDF is tagged PDF/UA-1 (WeasyPrint's pdf_variant): the HTML elements
+become the structure tree (H1–H3, P, Table/TR/TH/TD, …) in document order, the
+<title> the displayed document title, <html lang> the language, and
+<meta name="author"> and <meta name="dcterms.created"> the Info dictionary and
+the XMP metadata. Borders and backgrounds, the 草稿 watermark among them
+(report.css), are drawn as artifacts, outside the structure: a screen reader
+reads the text and the tables, not the decoration.
 """
 
 import copy
@@ -65,6 +73,14 @@ STATIC_SCHEME = "perfeval-static"
 # under an unknown scheme, so a relative URL stays relative and is refused.
 BASE_URL = f"{STATIC_SCHEME}:"
 STYLESHEET = "css/report.css"
+
+# The PDF variant of every render: tagged, with the metadata PDF/UA-1 asks for.
+# A report frozen at approval keeps the bytes it was rendered with
+# (services.reports), so reports frozen before this variant stay untagged.
+PDF_VARIANT = "pdf/ua-1"
+# The author named in the metadata of a PDF no department wrote (the blank
+# forms of a template, before anyone fills them in).
+FALLBACK_AUTHOR = "perfeval"
 
 REPORT_TEMPLATE = "evaluations/pdf/report.html"
 BLANK_FORMS_TEMPLATE = "evaluations/pdf/blank_forms.html"
@@ -642,13 +658,15 @@ def report_html(
     """
     if page_numbers not in PAGE_NUMBER_STYLES:
         raise ValueError(f"Unknown page number style {page_numbers!r}")
-    # The document's own title (PDF metadata) keeps the text as it is.
+    # The document's own title and author (PDF metadata) keep the text as it is.
     title = f"{document.fiscal_year}年度{document.department.name}部门整体支出绩效自评报告"
+    author = document.department.name
     document = _breakable_copy(document)
     context = _forms_context(document, score, notes=draft)
     context.update(
         {
             "title": title,
+            "metadata": pdf_metadata(author=author, created=generated_on),
             "heading": (
                 f"{document.fiscal_year}年度{document.department.name}部门整体支出绩效自评报告"
             ),
@@ -662,6 +680,18 @@ def report_html(
         }
     )
     return render_to_string(REPORT_TEMPLATE, context)
+
+
+def pdf_metadata(*, author: str, created: date) -> dict:
+    """The <meta> values of a PDF's author and creation date (base.html).
+
+    The creation date is the day of the render, the one the report's cover
+    prints after 生成于: a draft carries the day it was downloaded, a report
+    frozen at approval the day it was frozen, for good, since its bytes are
+    stored and served unchanged. A day, not a time: the PDF states nothing
+    more precise than its cover. An empty author falls back to
+    FALLBACK_AUTHOR. Shared with generic_pdf."""
+    return {"author": author or FALLBACK_AUTHOR, "created": created.isoformat()}
 
 
 _local = threading.local()
@@ -692,11 +722,12 @@ def _fewer_collections():
 
 
 def html_to_pdf(html: str) -> bytes:
-    """The PDF of a report's HTML, laid out by WeasyPrint through SafeURLFetcher
-    (data: URLs and our static files only) with the system's fonts."""
+    """The tagged PDF/UA-1 of a report's HTML, laid out by WeasyPrint through
+    SafeURLFetcher (data: URLs and our static files only) with the system's
+    fonts."""
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=SafeURLFetcher())
     with _fewer_collections():
-        return document.write_pdf(font_config=_font_config())
+        return document.write_pdf(font_config=_font_config(), pdf_variant=PDF_VARIANT)
 
 
 def report_pdf(
@@ -790,11 +821,18 @@ def blank_forms_pdf(
     With `prior_document` (the department's filing of year − 1), 附件1's 上年决算数
     holds last year's 本年决算数 and the project items, buildings, indicator
     names and projects are listed as last year; otherwise the printed form's
-    standard rows are shown. Nothing is scored.
+    standard rows are shown. Nothing is scored. The PDF's author is the
+    department, FALLBACK_AUTHOR for an empty `department_name`.
     """
     document = _breakable_copy(
         _blank_document(department_name=department_name, year=year, prior=prior_document)
     )
     context = _forms_context(document, None, notes=False)
-    context.update({"blank": True, "title": f"{year}年度部门整体支出绩效自评表（空白）"})
+    context.update(
+        {
+            "blank": True,
+            "title": f"{year}年度部门整体支出绩效自评表（空白）",
+            "metadata": pdf_metadata(author=department_name, created=timezone.localdate()),
+        }
+    )
     return html_to_pdf(render_to_string(BLANK_FORMS_TEMPLATE, context))

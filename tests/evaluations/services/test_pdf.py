@@ -255,7 +255,7 @@ def test_project_items_are_listed_under_project_expenditure_and_buildings_get_ra
     html = render(document)
 
     items = html.index("1、业务工作经费"), html.index("4、其他事业类发展资金")
-    assert html.index("项目支出：") < items[0] < items[1] < html.index("公用经费</td>")
+    assert html.index("项目支出：") < items[0] < items[1] < html.index("公用经费</th>")
     assert "95.00%" in html
     assert "105.00%" in html
 

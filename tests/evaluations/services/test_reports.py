@@ -1,12 +1,20 @@
 import hashlib
-from datetime import timedelta
+import io
+from datetime import date, timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from pypdf import PdfReader
+from weasyprint import HTML
 
+from evaluations.core.scoring import document_score
 from evaluations.models import Filing, FilingTransition
+from evaluations.services.interchange import filing_document
+from evaluations.services.pdf import BASE_URL, SafeURLFetcher, report_html
 from evaluations.services.reports import (
     FREEZE_TASK_PATH,
     MAX_RENDER_ATTEMPTS,
@@ -19,7 +27,7 @@ from evaluations.services.reports import (
     reports_recover,
 )
 from evaluations.services.workflow import filing_transition
-from tests.factories import officer_of, reviewer_of
+from tests.factories import UserFactory, officer_of, reviewer_of
 from tests.helpers import import_example, make_submittable, run_the_worker_until_the_queue_is_empty
 
 Status = Filing.Status
@@ -216,3 +224,119 @@ def test_the_wait_is_counted_from_the_latest_approval(people):
     assert (wait.status_label, wait.waited_text, wait.overdue) == ("已审核", "2 小时 3 分钟", True)
     report_freeze(filing_id=filing.pk)
     assert report_wait(filing=Filing.objects.get(pk=filing.pk)).since is None
+
+
+# --- reports frozen before the PDF/UA renderer ----------------------------------------
+
+
+def untagged_report(filing) -> bytes:
+    """The report of `filing` as the renderer made it before PDF/UA: its
+    HTML through WeasyPrint without a pdf_variant, so no structure tree."""
+    document = filing_document(filing=filing)
+    html = report_html(
+        document=document,
+        score=document_score(document=document, template=filing.scoring_template),
+        draft=False,
+        generated_on=date(2024, 8, 1),
+    )
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=SafeURLFetcher()).write_pdf()
+
+
+def is_pdf_ua(data: bytes) -> bool:
+    reader = PdfReader(io.BytesIO(data))
+    catalog = reader.trailer["/Root"]
+    return (
+        "/StructTreeRoot" in catalog
+        and "/Metadata" in catalog
+        and b'pdfuaid:part="1"' in catalog["/Metadata"].get_data()
+    )
+
+
+def frozen_before_pdf_ua(filing, officer, reviewer):
+    """Approve `filing` and store the old renderer's report as its frozen
+    file, as an approval before PDF/UA left it. Returns the filing and the bytes."""
+    filing = filing_transition(filing=filing, to=Status.SUBMITTED, actor=officer)
+    # The render task is queued on commit, which never comes in this test.
+    filing = filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
+    data = untagged_report(filing)
+    digest = hashlib.sha256(data).hexdigest()
+    filing.report_pdf.save(f"filing-{filing.pk}-{digest[:12]}.pdf", ContentFile(data), save=False)
+    filing.report_sha256 = digest
+    filing.report_size = len(data)
+    filing.report_rendered_at = timezone.now() - timedelta(days=120)
+    filing.save(update_fields=["report_pdf", "report_sha256", "report_size", "report_rendered_at"])
+    return filing, data
+
+
+def test_a_report_frozen_before_pdf_ua_is_served_unchanged_by_every_path_that_keeps_it(
+    people, client, django_capture_on_commit_callbacks, capsys
+):
+    filing, officer, reviewer = people
+    filing, old = frozen_before_pdf_ua(filing, officer, reviewer)
+    assert not is_pdf_ua(old)
+    administrator = UserFactory(is_superuser=True)
+
+    def assert_still_the_old_file():
+        current = Filing.objects.get(pk=filing.pk)
+        assert (current.report_sha256, current.report_size) == (
+            hashlib.sha256(old).hexdigest(),
+            len(old),
+        )
+        assert report_pdf_bytes(filing=current) == old
+
+    def downloads():
+        client.force_login(officer)
+        by_officer = client.get(reverse("evaluations:filing_report", args=[filing.pk])).content
+        client.logout()
+        by_public = client.get(reverse("public:report_pdf", args=[filing.pk])).content
+        return by_officer, by_public
+
+    assert report_freeze(filing_id=filing.pk) is None
+    call_command("render_reports", "--year", "2023")
+    assert "待生成 0 份" in capsys.readouterr().out
+    call_command("recover_reports")
+    assert "重新排队 0 份" in capsys.readouterr().out
+    assert_still_the_old_file()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        filing = filing_transition(filing=filing, to=Status.PUBLISHED, actor=reviewer)
+    assert_still_the_old_file()
+    assert downloads() == (old, old)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        filing = filing_transition(filing=filing, to=Status.APPROVED, actor=reviewer)
+        filing = filing_transition(
+            filing=filing, to=Status.WITHDRAWN, actor=administrator, comment="重复填报需撤销"
+        )
+        filing = filing_transition(
+            filing=filing, to=Status.APPROVED, actor=administrator, comment="误撤销，予以恢复"
+        )
+        filing = filing_transition(filing=filing, to=Status.PUBLISHED, actor=reviewer)
+    assert_still_the_old_file()
+    assert downloads() == (old, old)
+    assert report_freeze(filing_id=filing.pk) is None
+
+
+def test_a_new_approval_freezes_a_pdf_ua_report(people, django_capture_on_commit_callbacks):
+    filing = approve(*people, django_capture_on_commit_callbacks)
+
+    assert is_pdf_ua(report_pdf_bytes(filing=filing))
+
+
+def test_reopening_an_old_report_and_approving_again_freezes_a_pdf_ua_report(
+    people, django_capture_on_commit_callbacks
+):
+    filing, officer, reviewer = people
+    filing, old = frozen_before_pdf_ua(filing, officer, reviewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        filing = filing_transition(
+            filing=filing, to=Status.RETURNED, actor=reviewer, comment="执行数需要更正"
+        )
+    filing = approve(
+        Filing.objects.get(pk=filing.pk), officer, reviewer, django_capture_on_commit_callbacks
+    )
+
+    data = report_pdf_bytes(filing=filing)
+    assert data != old and is_pdf_ua(data)
+    assert filing.report_sha256 == hashlib.sha256(data).hexdigest()
