@@ -20,9 +20,11 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+import weasyprint
 from openpyxl.utils import get_column_letter
 from pdfminer.high_level import extract_pages
 from pdfminer.layout import LTChar, LTCurve, LTFigure, LTLine, LTRect, LTTextContainer
+from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from evaluations.core.document import Building, Department, FilingDocument, ProjectItem
 from evaluations.core.generic import generic_document_from_json, generic_score
@@ -42,6 +44,7 @@ from evaluations.services.workbook_print import (
     BODY_SIZE,
     MAX_ROW_HEIGHT,
     UNNAMED,
+    cell_font,
     cell_height,
     page_breaks,
     planned_pages,
@@ -563,3 +566,49 @@ def test_blank_workbook_of_the_hunan_template_in_the_admin_shows_no_score_either
 
     assert [score[f"H{row}"].value for row in range(total, total + 3)] == [None, None, None]
     assert workbook["年度资金"]["G3"].value is None
+
+
+def glyph_image(pdf: bytes):
+    """The first page's ink, cropped and scaled to a fixed box, in grey."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/page"
+        with open(f"{path}.pdf", "wb") as file:
+            file.write(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-png", "-singlefile", f"{path}.pdf", path],
+            check=True,
+            timeout=60,
+        )
+        page = Image.open(f"{path}.png").convert("L")
+        page.load()
+    ink = ImageOps.invert(page).getbbox()
+    return page.crop(ink).resize((300, 100))
+
+
+def difference(one, other) -> float:
+    return ImageStat.Stat(ImageChops.difference(one, other)).mean[0]
+
+
+@needs_soffice
+def test_libreoffice_prints_simsun_with_the_simplified_chinese_glyphs():
+    """Noto CJK's Japanese and Chinese faces share one font file, and the
+    PDF's font name says "jp" for both: only the shapes tell. 直, 骨 and 角
+    differ between the two; LibreOffice's print must match the SC face."""
+    text = "直骨角"
+    sheet = openpyxl.Workbook()
+    cell = sheet.active["A1"]
+    cell.value = text
+    cell.font = cell_font(size=48)
+    sheet.active.column_dimensions["A"].width = 40
+    sheet.active.row_dimensions[1].height = 80
+    data = io.BytesIO()
+    sheet.save(data)
+    printed = glyph_image(soffice_convert(data.getvalue()))
+
+    def face(region):
+        style = f"font: 48pt 'Noto Serif CJK {region}'"
+        return glyph_image(weasyprint.HTML(string=f'<p style="{style}">{text}</p>').write_pdf())
+
+    simplified, japanese = face("SC"), face("JP")
+
+    assert difference(printed, simplified) < difference(printed, japanese) / 3
